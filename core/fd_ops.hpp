@@ -1,0 +1,24 @@
+// core/fd_ops.hpp - internal (negative-errno) forms of the fd-level calls, for the layers above.
+#pragma once
+
+#include <cstdint>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <zsock/socket.h>
+
+namespace zsock::core {
+
+long fd_close_any(int fd) noexcept;
+long fd_read(int fd, void *buf, size_t len) noexcept;
+long fd_write(int fd, const void *buf, size_t len) noexcept;
+long fd_readv(int fd, const iovec *iov, int iovcnt) noexcept;
+long fd_writev(int fd, const iovec *iov, int iovcnt) noexcept;
+long fd_fcntl(int fd, int cmd, uintptr_t arg) noexcept;
+long fd_ioctl(int fd, unsigned long request, uintptr_t arg) noexcept;
+/// timeout_ms < 0 waits forever.
+long fd_poll(zsock_pollfd *fds, long nfds, int timeout_ms) noexcept;
+long fd_select(int nfds, zsock_fd_set *r, zsock_fd_set *w, zsock_fd_set *e,
+               zsock_timeval *timeout) noexcept;
+
+} // namespace zsock::core

@@ -1,0 +1,289 @@
+// core/fd_table.cpp - the fd table: slots, entries, reserve/finalize, close.
+#include "core/fd_table.hpp"
+
+#include <fcntl.h>
+#include <mutex>
+#include <new>
+#include <sys/eventfd.h>
+
+#include "core/log.hpp"
+#include "core/sys.hpp"
+
+namespace zsock::core {
+namespace {
+
+constexpr int chunk_bits = 10;
+constexpr int chunk_size = 1 << chunk_bits;
+constexpr int chunk_count = fd_table_capacity / chunk_size;
+
+using slot = std::atomic<fd_entry *>;
+
+// Chunks are allocated on first use and never freed, so a slot pointer stays valid forever.
+std::atomic<slot *> g_chunks[chunk_count];
+std::atomic<int> g_hooked{0};
+
+// Entries are recycled, never freed: see the header for why.
+std::mutex g_free_mutex;
+fd_entry *g_free_list = nullptr;
+
+slot *find_slot(int fd) noexcept {
+    if (fd < 0 || fd >= fd_table_capacity) return nullptr;
+    slot *chunk = g_chunks[fd >> chunk_bits].load(std::memory_order_acquire);
+    return chunk ? &chunk[fd & (chunk_size - 1)] : nullptr;
+}
+
+slot *make_slot(int fd) noexcept {
+    if (fd < 0 || fd >= fd_table_capacity) return nullptr;
+    auto &head = g_chunks[fd >> chunk_bits];
+    slot *chunk = head.load(std::memory_order_acquire);
+    if (!chunk) {
+        auto *fresh = new (std::nothrow) slot[chunk_size];
+        if (!fresh) return nullptr;
+        for (int i = 0; i < chunk_size; ++i) fresh[i].store(nullptr, std::memory_order_relaxed);
+        if (head.compare_exchange_strong(chunk, fresh, std::memory_order_acq_rel)) {
+            chunk = fresh;
+        } else {
+            delete[] fresh; // another thread won; `chunk` now holds its chunk
+        }
+    }
+    return &chunk[fd & (chunk_size - 1)];
+}
+
+fd_entry *alloc_entry() noexcept {
+    std::lock_guard lock(g_free_mutex);
+    if (!g_free_list) {
+        constexpr int batch = 64;
+        auto *block = new (std::nothrow) fd_entry[batch];
+        if (!block) return nullptr;
+        for (int i = 0; i < batch; ++i) {
+            block[i].next_free = g_free_list;
+            g_free_list = &block[i];
+        }
+    }
+    fd_entry *e = g_free_list;
+    g_free_list = e->next_free;
+    return e;
+}
+
+void recycle_entry(fd_entry *e) noexcept {
+    e->obj = nullptr;
+    e->vtable = nullptr;
+    e->fd = -1;
+    e->mode = ZSOCK_FD_MODE_UNSPEC;
+    e->has_poll_hooks = false;
+    e->orphaned = false;
+    e->state.store(0, std::memory_order_release);
+    std::lock_guard lock(g_free_mutex);
+    e->next_free = g_free_list;
+    g_free_list = e;
+}
+
+// Runs when the last reference to a closing entry goes.
+int destroy(fd_entry *e) noexcept {
+    // Clear the slot before the kernel descriptor is closed: until then the kernel cannot hand
+    // the number out again, so nobody can find the slot occupied by a live descriptor of ours.
+    if (slot *s = find_slot(e->fd)) {
+        fd_entry *expected = e;
+        s->compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel);
+    }
+    if (e->has_poll_hooks) g_hooked.fetch_sub(1, std::memory_order_relaxed);
+    int ret = 0;
+    if (e->orphaned) {
+        log_warn("fd {}: descriptor was closed outside zsock; its object is dropped", e->fd);
+    } else if (e->vtable && e->vtable->fd.close) {
+        ret = e->vtable->fd.close(e->obj, e->fd);
+    } else if (!e->vtable) {
+        ret = static_cast<int>(sys::close(e->fd)); // reserved, never finalized
+    }
+    recycle_entry(e);
+    return ret;
+}
+
+void put(fd_entry *e) noexcept {
+    uint64_t s = e->state.fetch_sub(1, std::memory_order_acq_rel) - 1;
+    if ((s & entry_refs_mask) == 0) destroy(e);
+}
+
+} // namespace
+
+fd_ref &fd_ref::operator=(fd_ref &&o) noexcept {
+    if (this != &o) {
+        reset();
+        e_ = o.e_;
+        o.e_ = nullptr;
+    }
+    return *this;
+}
+
+void fd_ref::reset() noexcept {
+    if (e_) put(e_);
+    e_ = nullptr;
+}
+
+lookup fd_lookup(int fd, fd_ref *out) noexcept {
+    slot *s = find_slot(fd);
+    if (!s) return lookup::not_ours;
+    for (;;) {
+        fd_entry *e = s->load(std::memory_order_acquire);
+        if (!e) return lookup::not_ours;
+        uint64_t st = e->state.load(std::memory_order_acquire);
+        bool counted = false;
+        while (st & entry_open) {
+            if (e->state.compare_exchange_weak(st, st + 1, std::memory_order_acq_rel)) {
+                counted = true;
+                break;
+            }
+        }
+        if (s->load(std::memory_order_acquire) == e) {
+            if (!counted) return lookup::closed; // reserved or closing: EBADF
+            *out = fd_ref(e);
+            return lookup::found;
+        }
+        if (counted) put(e); // the entry moved on to another fd while we looked
+    }
+}
+
+int fd_close(int fd, bool *was_ours) noexcept {
+    fd_ref ref;
+    switch (fd_lookup(fd, &ref)) {
+    case lookup::not_ours:
+        *was_ours = false;
+        return -EBADF;
+    case lookup::closed:
+        *was_ours = true;
+        return -EBADF;
+    case lookup::found:
+        break;
+    }
+    *was_ours = true;
+    fd_entry *e = ref.get();
+    uint64_t st = e->state.load(std::memory_order_acquire);
+    do {
+        if (!(st & entry_open)) return -EBADF; // another thread closed it first
+    } while (!e->state.compare_exchange_weak(st, (st & ~entry_open) | entry_closing,
+                                             std::memory_order_acq_rel));
+    // References: the table's, ours, and one per call in flight on another thread.
+    if ((st & entry_refs_mask) > 2 && e->vtable->fd.ioctl) {
+        e->vtable->fd.ioctl(e->obj, ZSOCK_IOCTL_WAKE_BLOCKED, 0);
+    }
+    // Drop the table's reference and ours together; whoever drops the last one destroys.
+    ref.release();
+    uint64_t left = e->state.fetch_sub(2, std::memory_order_acq_rel) - 2;
+    if ((left & entry_refs_mask) == 0) return destroy(e);
+    return 0;
+}
+
+int fd_hooked_count() noexcept { return g_hooked.load(std::memory_order_relaxed); }
+
+// ---- C API of <zsock/fdtable.h> ---------------------------------------------------------------
+
+namespace {
+
+int reserve_entry(int kfd) noexcept {
+    slot *s = make_slot(kfd);
+    if (!s) return kfd >= fd_table_capacity ? -EMFILE : -ENOMEM;
+    fd_entry *e = alloc_entry();
+    if (!e) return -ENOMEM;
+    e->fd = kfd;
+    e->state.store(1, std::memory_order_relaxed); // the table's reference; not open yet
+    fd_entry *stale = s->exchange(e, std::memory_order_acq_rel);
+    if (stale) {
+        // The kernel handed out this number again, so our entry's descriptor is gone.
+        stale->orphaned = true;
+        uint64_t st = stale->state.load(std::memory_order_acquire);
+        while (!stale->state.compare_exchange_weak(st, (st & ~entry_open) | entry_closing,
+                                                   std::memory_order_acq_rel)) {
+        }
+        put(stale);
+    }
+    return kfd;
+}
+
+} // namespace
+} // namespace zsock::core
+
+using namespace zsock::core;
+
+extern "C" {
+
+int zsock_fd_reserve(void) {
+    long kfd = zsock::sys::eventfd2(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (kfd < 0) return static_cast<int>(kfd);
+    int r = reserve_entry(static_cast<int>(kfd));
+    if (r < 0) zsock::sys::close(static_cast<int>(kfd));
+    return r;
+}
+
+int zsock_fd_reserve_kernel(int kfd) {
+    if (kfd < 0) return -EBADF;
+    return reserve_entry(kfd);
+}
+
+int zsock_fd_finalize(int fd, void *obj, const zsock_socket_vtable *vtable, zsock_fd_mode mode) {
+    slot *s = find_slot(fd);
+    fd_entry *e = s ? s->load(std::memory_order_acquire) : nullptr;
+    if (!e || !vtable || !vtable->fd.close) return e ? -EINVAL : -EBADF;
+    uint64_t st = e->state.load(std::memory_order_acquire);
+    if (st & (entry_open | entry_closing)) return -EBADF;
+    e->obj = obj;
+    e->vtable = vtable;
+    e->mode = mode;
+    e->has_poll_hooks = vtable->poll.prepare != nullptr;
+    if (e->has_poll_hooks) g_hooked.fetch_add(1, std::memory_order_relaxed);
+    e->state.fetch_or(entry_open, std::memory_order_release);
+    return 0;
+}
+
+static void unreserve(int fd, bool close_kernel) {
+    slot *s = find_slot(fd);
+    fd_entry *e = s ? s->load(std::memory_order_acquire) : nullptr;
+    if (!e || (e->state.load(std::memory_order_acquire) & entry_open)) return;
+    fd_entry *expected = e;
+    if (s->compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) {
+        if (close_kernel) zsock::sys::close(fd);
+        recycle_entry(e);
+    }
+}
+
+void zsock_fd_free(int fd) { unreserve(fd, true); }
+void zsock_fd_release(int fd) { unreserve(fd, false); }
+
+void *zsock_fd_get_obj(int fd, const zsock_socket_vtable *vtable, int err) {
+    fd_ref ref;
+    if (fd_lookup(fd, &ref) != lookup::found) {
+        errno = EBADF;
+        return nullptr;
+    }
+    if (vtable && ref->vtable != vtable) {
+        errno = err;
+        return nullptr;
+    }
+    return ref->obj;
+}
+
+int zsock_fd_swap_obj(int fd, void *obj, const zsock_socket_vtable *vtable, void **old_obj,
+                      const zsock_socket_vtable **old_vtable) {
+    if (!vtable || !vtable->fd.close) return -EINVAL;
+    fd_ref ref;
+    if (fd_lookup(fd, &ref) != lookup::found) return -EBADF;
+    fd_entry *e = ref.get();
+    if (old_obj) *old_obj = e->obj;
+    if (old_vtable) *old_vtable = e->vtable;
+    bool hooks = vtable->poll.prepare != nullptr;
+    if (hooks != e->has_poll_hooks) g_hooked.fetch_add(hooks ? 1 : -1, std::memory_order_relaxed);
+    e->has_poll_hooks = hooks;
+    e->obj = obj;
+    e->vtable = vtable;
+    return 0;
+}
+
+int zsock_fd_replace_kernel(int fd, int new_kfd) {
+    long fdflags = zsock::sys::fcntl(new_kfd, F_GETFD, 0);
+    if (fdflags < 0) return static_cast<int>(fdflags);
+    long r = zsock::sys::dup3(new_kfd, fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+    if (r < 0) return static_cast<int>(r);
+    zsock::sys::close(new_kfd);
+    return 0;
+}
+
+} // extern "C"

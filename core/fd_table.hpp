@@ -1,0 +1,89 @@
+// core/fd_table.hpp - the process-wide fd table.
+//
+// Indexed by kernel fd number (a zsock fd *is* a kernel fd). Each slot points at a reference
+// counted entry {object, vtable}; a slot with no entry is a kernel fd zsock does not own, and
+// calls on it go straight to the kernel. Lookups are lock-free: one load of the slot, one CAS on
+// the entry's state word, one re-check of the slot. Entries are never returned to the allocator
+// (they are recycled through a free list), so a lookup that races a close only ever touches a
+// live entry object, and the re-check rejects an entry that moved to another fd.
+#pragma once
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+
+#include <zsock/fdtable.h>
+
+namespace zsock::core {
+
+struct fd_entry {
+    // state: bits 0..31 = references, bit 32 = OPEN (lookups succeed), bit 33 = CLOSING.
+    std::atomic<uint64_t> state{0};
+    void *obj = nullptr;
+    const zsock_socket_vtable *vtable = nullptr;
+    int fd = -1;
+    zsock_fd_mode mode = ZSOCK_FD_MODE_UNSPEC;
+    bool has_poll_hooks = false;
+    bool orphaned = false; // kernel descriptor was closed behind zsock's back: do not close it
+    fd_entry *next_free = nullptr;
+};
+
+inline constexpr uint64_t entry_refs_mask = 0xffffffffull;
+inline constexpr uint64_t entry_open = 1ull << 32;
+inline constexpr uint64_t entry_closing = 1ull << 33;
+
+/// Largest fd number the table holds (kernel fds above it are passed through untouched).
+inline constexpr int fd_table_capacity = 1 << 20;
+
+/// Result of a lookup.
+enum class lookup { found, not_ours, closed };
+
+/// A counted reference to an open entry; releases it on destruction.
+class fd_ref {
+public:
+    fd_ref() = default;
+    explicit fd_ref(fd_entry *e) noexcept : e_(e) {}
+    fd_ref(fd_ref &&o) noexcept : e_(o.e_) { o.e_ = nullptr; }
+    fd_ref &operator=(fd_ref &&o) noexcept;
+    fd_ref(const fd_ref &) = delete;
+    fd_ref &operator=(const fd_ref &) = delete;
+    ~fd_ref() { reset(); }
+
+    void reset() noexcept;
+    /// Gives up ownership of the reference without dropping it.
+    fd_entry *release() noexcept {
+        fd_entry *e = e_;
+        e_ = nullptr;
+        return e;
+    }
+    explicit operator bool() const noexcept { return e_ != nullptr; }
+    fd_entry *get() const noexcept { return e_; }
+    fd_entry *operator->() const noexcept { return e_; }
+    /// True once zsock_close() has started on this fd.
+    bool closing() const noexcept {
+        return (e_->state.load(std::memory_order_acquire) & entry_closing) != 0;
+    }
+
+private:
+    fd_entry *e_ = nullptr;
+};
+
+/// A call that ended in EOF or an error while zsock_close() was under way on its fd was woken by
+/// that close: it reports EINTR, as Zephyr does.
+inline long woken_by_close(const fd_ref &ref, long r) noexcept {
+    return (r <= 0 && ref.closing()) ? -EINTR : r;
+}
+
+/// Looks fd up; on `found`, *out holds a reference.
+lookup fd_lookup(int fd, fd_ref *out) noexcept;
+
+/// Starts closing fd: marks it closing, wakes blocked callers, drops the table's reference.
+/// Returns the object's close() result if it ran now, 0 if deferred to the last caller,
+/// or -EBADF when fd is not an open zsock fd (the caller then passes fd to the kernel).
+int fd_close(int fd, bool *was_ours) noexcept;
+
+/// Number of open entries whose objects have poll hooks (TLS, offloaded...). While it is zero,
+/// zsock_poll/select hand the caller's arrays straight to the kernel.
+int fd_hooked_count() noexcept;
+
+} // namespace zsock::core

@@ -1,0 +1,138 @@
+// core/select.cpp - zsock_select and the zsock_fd_set helpers.
+//
+// zsock_fd_set has the kernel's fd_set layout (1024 bits), so while no hooked object exists the
+// sets go straight to the kernel's select. Otherwise select is built on zsock_poll with the
+// kernel's own mapping: POLLIN/POLLHUP/POLLERR make an fd readable, POLLOUT/POLLERR writable,
+// POLLPRI exceptional, and an fd that is not open fails the call with EBADF.
+// Unlike Zephyr, nfds is honoured (Linux does); nfds beyond ZSOCK_FD_SETSIZE is refused with
+// EINVAL instead of reading past the caller's sets.
+#include <chrono>
+#include <memory>
+#include <new>
+#include <poll.h>
+#include <sys/select.h>
+
+#include "core/errno_ret.hpp"
+#include "core/fd_ops.hpp"
+#include "core/fd_table.hpp"
+#include "core/sys.hpp"
+
+namespace zsock::core {
+namespace {
+
+static_assert(sizeof(zsock_fd_set) == sizeof(fd_set));
+static_assert(sizeof(zsock_timeval) == sizeof(timeval));
+
+constexpr short in_set = POLLIN | POLLRDNORM | POLLRDBAND | POLLHUP | POLLERR;
+constexpr short out_set = POLLOUT | POLLWRNORM | POLLWRBAND | POLLERR;
+constexpr short ex_set = POLLPRI;
+
+bool test_bit(const zsock_fd_set *s, int fd) {
+    return s && (s->bitset[fd / 32] >> (fd % 32)) & 1u;
+}
+void put_bit(zsock_fd_set *s, int fd) { s->bitset[fd / 32] |= 1u << (fd % 32); }
+
+long kernel_select(int nfds, zsock_fd_set *r, zsock_fd_set *w, zsock_fd_set *e,
+                   zsock_timeval *tv) noexcept {
+#ifdef SYS_select
+    return sys::call(SYS_select, nfds, r, w, e, tv, 0);
+#else
+    timespec ts{};
+    timespec *tsp = nullptr;
+    if (tv) {
+        if (tv->tv_sec < 0 || tv->tv_usec < 0) return -EINVAL;
+        ts.tv_sec = tv->tv_sec + tv->tv_usec / 1000000;
+        ts.tv_nsec = (tv->tv_usec % 1000000) * 1000;
+        tsp = &ts;
+    }
+    long n = sys::pselect6(nfds, r, w, e, tsp);
+    if (tv) {
+        tv->tv_sec = ts.tv_sec;
+        tv->tv_usec = ts.tv_nsec / 1000;
+    }
+    return n;
+#endif
+}
+
+int timeout_ms_of(const zsock_timeval *tv) {
+    if (!tv) return -1;
+    long long ms = static_cast<long long>(tv->tv_sec) * 1000 + (tv->tv_usec + 999) / 1000;
+    return ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms); // caps, never overflows
+}
+
+long hooked_select(int nfds, zsock_fd_set *r, zsock_fd_set *w, zsock_fd_set *e,
+                   zsock_timeval *tv) noexcept {
+    if (tv && (tv->tv_sec < 0 || tv->tv_usec < 0)) return -EINVAL;
+    int count = 0;
+    for (int fd = 0; fd < nfds; ++fd)
+        count += test_bit(r, fd) || test_bit(w, fd) || test_bit(e, fd);
+    std::unique_ptr<zsock_pollfd[]> pfds(new (std::nothrow) zsock_pollfd[count ? count : 1]);
+    if (!pfds) return -ENOMEM;
+    int n = 0;
+    for (int fd = 0; fd < nfds; ++fd) {
+        short ev = 0;
+        if (test_bit(r, fd)) ev |= POLLIN;
+        if (test_bit(w, fd)) ev |= POLLOUT;
+        if (test_bit(e, fd)) ev |= POLLPRI;
+        if (ev) pfds[n++] = zsock_pollfd{fd, ev, 0};
+    }
+    auto start = std::chrono::steady_clock::now();
+    long got = fd_poll(pfds.get(), n, timeout_ms_of(tv));
+    if (got < 0) return got;
+    for (int i = 0; i < n; ++i)
+        if (pfds[i].revents & POLLNVAL) return -EBADF;
+
+    zsock_fd_set out_r{}, out_w{}, out_e{};
+    long bits = 0;
+    for (int i = 0; i < n; ++i) {
+        int fd = pfds[i].fd;
+        short rev = pfds[i].revents;
+        if (test_bit(r, fd) && (rev & in_set)) put_bit(&out_r, fd), ++bits;
+        if (test_bit(w, fd) && (rev & out_set)) put_bit(&out_w, fd), ++bits;
+        if (test_bit(e, fd) && (rev & ex_set)) put_bit(&out_e, fd), ++bits;
+    }
+    if (r) *r = out_r;
+    if (w) *w = out_w;
+    if (e) *e = out_e;
+    if (tv) { // Linux writes the time left back
+        auto spent = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+        long long left = static_cast<long long>(tv->tv_sec) * 1000000 + tv->tv_usec - spent;
+        if (left < 0 || bits == 0) left = 0; // a timeout leaves nothing
+        tv->tv_sec = static_cast<time_t>(left / 1000000);
+        tv->tv_usec = static_cast<suseconds_t>(left % 1000000);
+    }
+    return bits;
+}
+
+} // namespace
+
+long fd_select(int nfds, zsock_fd_set *r, zsock_fd_set *w, zsock_fd_set *e,
+               zsock_timeval *tv) noexcept {
+    if (nfds < 0 || nfds > ZSOCK_FD_SETSIZE) return -EINVAL;
+    if (fd_hooked_count() == 0) return kernel_select(nfds, r, w, e, tv);
+    return hooked_select(nfds, r, w, e, tv);
+}
+
+} // namespace zsock::core
+
+extern "C" {
+
+int zsock_select(int nfds, zsock_fd_set *readfds, zsock_fd_set *writefds,
+                 zsock_fd_set *exceptfds, struct zsock_timeval *timeout) {
+    return zsock::core::c_ret(zsock::core::fd_select(nfds, readfds, writefds, exceptfds, timeout));
+}
+
+void zsock_fd_zero(zsock_fd_set *set) { *set = zsock_fd_set{}; }
+void zsock_fd_set_bit(int fd, zsock_fd_set *set) {
+    if (fd >= 0 && fd < ZSOCK_FD_SETSIZE) set->bitset[fd / 32] |= 1u << (fd % 32);
+}
+void zsock_fd_clr(int fd, zsock_fd_set *set) {
+    if (fd >= 0 && fd < ZSOCK_FD_SETSIZE) set->bitset[fd / 32] &= ~(1u << (fd % 32));
+}
+int zsock_fd_isset(int fd, const zsock_fd_set *set) {
+    return fd >= 0 && fd < ZSOCK_FD_SETSIZE && ((set->bitset[fd / 32] >> (fd % 32)) & 1u);
+}
+
+} // extern "C"

@@ -27,3 +27,21 @@ add_library(zsock::zsock_static ALIAS zsock_static)
 add_library(zsock_internal INTERFACE)
 target_link_libraries(zsock_internal INTERFACE zsock_static ${ZSOCK_PRIVATE_DEPS})
 target_include_directories(zsock_internal INTERFACE ${PROJECT_SOURCE_DIR})
+
+# libzsock-posix: the standard names (socket, recv, read, poll, ...) over libzsock, for unchanged
+# BSD-socket code (linked, or loaded with LD_PRELOAD). Shared: zsock_posix, static:
+# zsock_posix_static. Each depends on the libzsock of the same kind, so a process holds one fd table.
+set(ZSOCK_POSIX_SOURCES socket_names.c fd_names.c resolver_names.c fortify_names.c)
+list(TRANSFORM ZSOCK_POSIX_SOURCES PREPEND ${PROJECT_SOURCE_DIR}/net/posix/)
+add_library(zsock_posix SHARED ${ZSOCK_POSIX_SOURCES})
+add_library(zsock_posix_static STATIC ${ZSOCK_POSIX_SOURCES})
+set_target_properties(zsock_posix PROPERTIES
+  OUTPUT_NAME zsock-posix VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}
+  EXPORT_NAME posix
+  # Found next to libzsock wherever the pair is installed, also when loaded with LD_PRELOAD.
+  INSTALL_RPATH "$ORIGIN")
+set_target_properties(zsock_posix_static PROPERTIES OUTPUT_NAME zsock-posix EXPORT_NAME posix_static)
+target_link_libraries(zsock_posix PUBLIC zsock PRIVATE zsock_warnings)
+target_link_libraries(zsock_posix_static PUBLIC zsock_static PRIVATE zsock_warnings)
+add_library(zsock::posix ALIAS zsock_posix)
+add_library(zsock::posix_static ALIAS zsock_posix_static)

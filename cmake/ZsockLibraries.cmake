@@ -41,7 +41,10 @@ set_target_properties(zsock_posix PROPERTIES
   # Found next to libzsock wherever the pair is installed, also when loaded with LD_PRELOAD.
   INSTALL_RPATH "$ORIGIN")
 set_target_properties(zsock_posix_static PROPERTIES OUTPUT_NAME zsock-posix EXPORT_NAME posix_static)
-target_link_libraries(zsock_posix PUBLIC zsock PRIVATE zsock_warnings)
-target_link_libraries(zsock_posix_static PUBLIC zsock_static PRIVATE zsock_warnings)
+target_link_libraries(zsock_posix PUBLIC zsock)
+target_link_libraries(zsock_posix_static PUBLIC zsock_static)
+foreach(t zsock_posix zsock_posix_static)
+  target_compile_options(${t} PRIVATE $<TARGET_PROPERTY:zsock_warnings,INTERFACE_COMPILE_OPTIONS>)
+endforeach()
 add_library(zsock::posix ALIAS zsock_posix)
 add_library(zsock::posix_static ALIAS zsock_posix_static)

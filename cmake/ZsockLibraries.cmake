@@ -20,6 +20,9 @@ foreach(t zsock zsock_static)
   target_link_libraries(${t} PRIVATE ${ZSOCK_PRIVATE_DEPS})
   target_compile_features(${t} INTERFACE cxx_std_20)
 endforeach()
+# libzsock.a is C++: a C program linked by the C driver (a C-only project using the installed
+# package, where CMake cannot switch to the C++ driver) needs the C++ runtime named explicitly.
+target_link_libraries(zsock_static INTERFACE "$<$<LINK_LANGUAGE:C>:stdc++;m>")
 add_library(zsock::zsock ALIAS zsock)
 add_library(zsock::zsock_static ALIAS zsock_static)
 

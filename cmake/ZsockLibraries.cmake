@@ -46,6 +46,10 @@ set_target_properties(zsock_posix PROPERTIES
 set_target_properties(zsock_posix_static PROPERTIES OUTPUT_NAME zsock-posix EXPORT_NAME posix_static)
 target_link_libraries(zsock_posix PUBLIC zsock)
 target_link_libraries(zsock_posix_static PUBLIC zsock_static)
+# Every object of libzsock-posix.a goes into a static link (see ZSOCK_POSIX_ANCHOR).
+foreach(f socket_names fd_names resolver_names fortify_names)
+  target_link_options(zsock_posix_static INTERFACE LINKER:--undefined=zsock_posix_anchor_${f})
+endforeach()
 foreach(t zsock_posix zsock_posix_static)
   target_compile_options(${t} PRIVATE $<TARGET_PROPERTY:zsock_warnings,INTERFACE_COMPILE_OPTIONS>)
 endforeach()

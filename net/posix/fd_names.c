@@ -17,6 +17,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+ZSOCK_POSIX_ANCHOR(fd_names);
+
 _Static_assert(sizeof(struct pollfd) == sizeof(struct zsock_pollfd), "pollfd layout");
 _Static_assert(sizeof(fd_set) == sizeof(zsock_fd_set), "fd_set layout");
 _Static_assert(sizeof(struct timeval) == sizeof(struct zsock_timeval), "timeval layout");

@@ -15,6 +15,8 @@
 #include <poll.h>
 #include <unistd.h>
 
+ZSOCK_POSIX_ANCHOR(fortify_names);
+
 /* glibc's overflow reporter (exported since GLIBC_2.3.4; not declared by the public headers). */
 extern void __chk_fail(void) __attribute__((noreturn));
 

@@ -40,6 +40,18 @@
 #define ZSOCK_POSIX_EXPORT __attribute__((visibility("default")))
 
 /*
+ * ZSOCK_POSIX_ANCHOR(file) - one symbol per source file, named in zsock_posix_static's link options
+ * (LINKER:--undefined=zsock_posix_anchor_<file>, ZsockLibraries.cmake), so that a static link
+ * takes every object of libzsock-posix.a, not only those the program happens to call:
+ *  - the program's own call to socket() must not leave close() and read() to glibc for the
+ *    libraries it loads;
+ *  - a shared library earlier on the link line that defines the same names (a sanitizer runtime's
+ *    interceptors) would otherwise satisfy the program's references before the archive is read.
+ * Hidden in the shared library, where nothing needs it.
+ */
+#define ZSOCK_POSIX_ANCHOR(file) const char zsock_posix_anchor_##file = 0
+
+/*
  * ZSOCK_POSIX_RETURN(type, call) - returns call's result, keeping the caller's errno on success.
  *
  * glibc's wrappers write errno only on failure, and programs rely on that (errno checked after a

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <unistd.h>
 
+ZSOCK_POSIX_ANCHOR(resolver_names);
+
 _Static_assert(sizeof(struct addrinfo) == sizeof(struct zsock_addrinfo), "addrinfo layout");
 _Static_assert(offsetof(struct addrinfo, ai_addr) == offsetof(struct zsock_addrinfo, ai_addr),
                "addrinfo layout");

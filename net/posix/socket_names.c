@@ -13,6 +13,8 @@
  */
 #include "posix_names.h"
 
+ZSOCK_POSIX_ANCHOR(socket_names);
+
 /* Declared by <sys/socket.h> only under _GNU_SOURCE, which posix_names.h must not define. */
 int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
 

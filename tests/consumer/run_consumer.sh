@@ -43,13 +43,22 @@ for f in libzsock.a libzsock.so.0 libzsock-posix.so libzsock-posix.so.0 libzsock
          cmake/zsock/FindLiburing.cmake pkgconfig/zsock.pc pkgconfig/zsock-posix.pc; do
     [ -e "$libdir/$f" ] || fail "$f not installed in $libdir"
 done
-# Every link option the exported zsock_static carries (e.g. LINKER:--undefined=<anchor>) must be
-# in zsock.pc's Libs.private too, or a static pkg-config link would lose it.
-opts=$(sed -n 's/^ *INTERFACE_LINK_OPTIONS "\(.*\)"$/\1/p' "$libdir/cmake/zsock/zsockTargets.cmake" \
-       | tr ';' '\n' | sed 's/^LINKER:/-Wl,/')
-for o in $opts; do
-    grep -q -- "Libs.private:.*$o" "$pcdir/zsock.pc" || fail "zsock.pc lacks link option $o"
-done
+# Every link option an exported static target carries (LINKER:--undefined=<anchor>, which keeps
+# constructor-registered implementations and all of libzsock-posix.a in a static link) must be in
+# the matching .pc file's Libs.private too, or a static pkg-config link would lose it.
+check_pc_options() { # TARGET PCFILE
+    local o
+    for o in $(awk -v t="zsock::$1" '
+            /^set_target_properties\(/ { cur = $1; sub(/^set_target_properties\(/, "", cur) }
+            /INTERFACE_LINK_OPTIONS/ && cur == t { sub(/^ *INTERFACE_LINK_OPTIONS "/, ""); sub(/"$/, ""); print }
+        ' "$libdir/cmake/zsock/zsockTargets.cmake" | tr ';' '\n' | sed 's/^LINKER:/-Wl,/'); do
+        grep -q -- "^Libs.private:.*$o" "$pcdir/$2" || fail "$2 lacks link option $o"
+    done
+}
+check_pc_options zsock_static zsock.pc
+check_pc_options posix_static zsock-posix.pc
+grep -q -- "--undefined=zsock_posix_anchor_fd_names" "$pcdir/zsock-posix.pc" \
+    || fail "zsock-posix.pc lacks the libzsock-posix.a anchors"
 
 flags=(-DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release)
 if [ -n "$extra" ]; then

@@ -22,6 +22,15 @@ using namespace zsock_test;
 
 namespace {
 
+// In a sanitizer build the sanitizer runtime comes first in the link map, so its interceptors
+// (poll, read, recv...) run before the names reach zsock; they check memory themselves and
+// report deliberately bad pointers and counts before the kernel can reject them.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool sanitized = true;
+#else
+constexpr bool sanitized = false;
+#endif
+
 /// The standard names as this program resolves them: libzsock-posix's.
 const libc_functions &names() {
     static const libc_functions f = [] {
@@ -281,9 +290,11 @@ TEST_CASE("poll and select give glibc's results") {
         o.push_back(run([&] { return f.poll(fds, 2, 1000); }));
         for (auto &x : fds) o.push_back({x.revents, 0});
         o.push_back(run([&] { return f.poll(nullptr, 0, 0); }));
-        o.push_back(run([&] { return f.poll(reinterpret_cast<pollfd *>(8), 1, 0); })); // EFAULT
-        o.push_back(run([&] { return f.poll(fds, static_cast<nfds_t>(INT_MAX) + 2, 0); }));
-        o.push_back(run([&] { return f.poll(fds, 1u << 30, 0); })); // beyond RLIMIT_NOFILE
+        if (!sanitized) { // the sanitizers' poll interceptor reads the array before the kernel
+            o.push_back(run([&] { return f.poll(reinterpret_cast<pollfd *>(8), 1, 0); }));
+            o.push_back(run([&] { return f.poll(fds, static_cast<nfds_t>(INT_MAX) + 2, 0); }));
+            o.push_back(run([&] { return f.poll(fds, 1u << 30, 0); })); // beyond RLIMIT_NOFILE
+        }
         for (int fd : {sv[0], sv[1], p[0], p[1]}) f.close(fd);
         return o;
     });

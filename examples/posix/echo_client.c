@@ -37,12 +37,14 @@ static unsigned long seed = 1;
 
 /* Byte `off` of connection `c`: cheap, position-based, no short period. */
 static unsigned char pattern(int c, size_t off) {
-    uint32_t x = (uint32_t)off * 2654435761u ^ (uint32_t)(off >> 12) * 40503u ^
-                 (uint32_t)c * 97u ^ (uint32_t)seed * 7919u;
+    uint32_t x = (uint32_t)off * 2654435761u ^ (uint32_t)(off >> 12) * 40503u ^ (uint32_t)c * 97u ^
+                 (uint32_t)seed * 7919u;
     return (unsigned char)(x >> 13 ^ x >> 24);
 }
 
-static int would_block(void) { return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR; }
+static int would_block(void) {
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
 
 static int connect_to(const char *host, const char *port) {
     struct addrinfo hints, *res, *ai;
@@ -73,11 +75,20 @@ int main(int argc, char **argv) {
     int opt;
     while ((opt = getopt(argc, argv, "c:b:s:t:")) != -1) {
         switch (opt) {
-        case 'c': nconns = atoi(optarg); break;
-        case 'b': total = (size_t)strtoull(optarg, NULL, 10); break;
-        case 's': seed = strtoul(optarg, NULL, 10); break;
-        case 't': idle_seconds = atoi(optarg); break;
-        default: goto usage;
+        case 'c':
+            nconns = atoi(optarg);
+            break;
+        case 'b':
+            total = (size_t)strtoull(optarg, NULL, 10);
+            break;
+        case 's':
+            seed = strtoul(optarg, NULL, 10);
+            break;
+        case 't':
+            idle_seconds = atoi(optarg);
+            break;
+        default:
+            goto usage;
         }
     }
     if (optind != argc - 2 || nconns < 1 || nconns > MAX_CONNS) goto usage;
@@ -122,7 +133,8 @@ int main(int argc, char **argv) {
                 /* Chunk sizes vary so that the server sees every kind of boundary. */
                 size_t len = 1 + (c->sent * 7 + (size_t)who[k] * 4093) % CHUNK;
                 if (len > total - c->sent) len = total - c->sent;
-                for (size_t j = 0; j < len; ++j) out[j] = pattern(who[k], c->sent + j);
+                for (size_t j = 0; j < len; ++j)
+                    out[j] = pattern(who[k], c->sent + j);
                 ssize_t w = send(c->fd, out, len, 0);
                 if (w < 0 && !would_block()) {
                     perror("echo_client: send");
@@ -147,7 +159,8 @@ int main(int argc, char **argv) {
                 }
                 if (r == 0) {
                     if (c->received != total) {
-                        fprintf(stderr, "echo_client: conn %d: end of stream after %zu of %zu bytes\n",
+                        fprintf(stderr,
+                                "echo_client: conn %d: end of stream after %zu of %zu bytes\n",
                                 who[k], c->received, total);
                         return 1;
                     }
@@ -159,7 +172,8 @@ int main(int argc, char **argv) {
                 for (ssize_t j = 0; j < r; ++j) {
                     unsigned char want_byte = pattern(who[k], c->received + (size_t)j);
                     if (in[j] != want_byte) {
-                        fprintf(stderr, "echo_client: conn %d: byte %zu is 0x%02x, expected 0x%02x\n",
+                        fprintf(stderr,
+                                "echo_client: conn %d: byte %zu is 0x%02x, expected 0x%02x\n",
                                 who[k], c->received + (size_t)j, in[j], want_byte);
                         return 1;
                     }

@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 struct server_options {
-    const char *addr;  /* -a: address to listen on (default 127.0.0.1) */
-    const char *port;  /* PORT: 0 lets the kernel choose; the chosen port is printed */
-    long max_conns;    /* -n: exit 0 after serving this many connections (0: never) */
-    int idle_seconds;  /* -t: exit 1 after this long without any activity */
+    const char *addr; /* -a: address to listen on (default 127.0.0.1) */
+    const char *port; /* PORT: 0 lets the kernel choose; the chosen port is printed */
+    long max_conns;   /* -n: exit 0 after serving this many connections (0: never) */
+    int idle_seconds; /* -t: exit 1 after this long without any activity */
 };
 
 static void usage(const char *prog) {
@@ -34,10 +34,17 @@ static struct server_options parse_server_options(int argc, char **argv) {
     int c;
     while ((c = getopt(argc, argv, "a:n:t:")) != -1) {
         switch (c) {
-        case 'a': o.addr = optarg; break;
-        case 'n': o.max_conns = strtol(optarg, NULL, 10); break;
-        case 't': o.idle_seconds = atoi(optarg); break;
-        default: usage(argv[0]);
+        case 'a':
+            o.addr = optarg;
+            break;
+        case 'n':
+            o.max_conns = strtol(optarg, NULL, 10);
+            break;
+        case 't':
+            o.idle_seconds = atoi(optarg);
+            break;
+        default:
+            usage(argv[0]);
         }
     }
     if (optind != argc - 1) usage(argv[0]);

@@ -55,7 +55,8 @@ int main(int argc, char **argv) {
         perror("fcntl");
         return 1;
     }
-    for (int i = 0; i < MAX_CLIENTS; ++i) conns[i].fd = -1;
+    for (int i = 0; i < MAX_CLIENTS; ++i)
+        conns[i].fd = -1;
 
     long accepted = 0;
     int open_conns = 0;

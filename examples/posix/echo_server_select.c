@@ -32,7 +32,9 @@ static int set_nonblocking(int fd) {
     return ioctl(fd, FIONBIO, &on);
 }
 
-static int would_block(void) { return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR; }
+static int would_block(void) {
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
 
 static int flush(struct conn *c) {
     while (c->off < c->len) {
@@ -52,7 +54,8 @@ int main(int argc, char **argv) {
         perror("ioctl");
         return 1;
     }
-    for (int i = 0; i < MAX_CLIENTS; ++i) conns[i].fd = -1;
+    for (int i = 0; i < MAX_CLIENTS; ++i)
+        conns[i].fd = -1;
 
     long accepted = 0;
     int open_conns = 0;

@@ -26,7 +26,9 @@ _Static_assert(sizeof(struct timeval) == sizeof(struct zsock_timeval), "timeval 
 /* Declared by <fcntl.h> only under _LARGEFILE64_SOURCE. */
 int fcntl64(int fd, int cmd, ...);
 
-ZSOCK_POSIX_EXPORT int close(int fd) { ZSOCK_POSIX_RETURN(int, zsock_close(fd)); }
+ZSOCK_POSIX_EXPORT int close(int fd) {
+    ZSOCK_POSIX_RETURN(int, zsock_close(fd));
+}
 
 ZSOCK_POSIX_EXPORT ssize_t read(int fd, void *buf, size_t len) {
     ZSOCK_POSIX_RETURN(ssize_t, zsock_read(fd, buf, len));
@@ -60,9 +62,9 @@ ZSOCK_POSIX_EXPORT int poll(struct pollfd *fds, nfds_t nfds, int timeout) {
 /* select - fd_set and timeval share zsock_fd_set's and zsock_timeval's bytes. */
 ZSOCK_POSIX_EXPORT int select(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
                               struct timeval *timeout) {
-    ZSOCK_POSIX_RETURN(int, zsock_select(nfds, (zsock_fd_set *)readfds, (zsock_fd_set *)writefds,
-                                         (zsock_fd_set *)exceptfds,
-                                         (struct zsock_timeval *)timeout));
+    ZSOCK_POSIX_RETURN(int,
+                       zsock_select(nfds, (zsock_fd_set *)readfds, (zsock_fd_set *)writefds,
+                                    (zsock_fd_set *)exceptfds, (struct zsock_timeval *)timeout));
 }
 
 /*

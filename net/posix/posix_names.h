@@ -12,8 +12,8 @@
  * declare exactly the symbols defined here:
  *  - no _FORTIFY_SOURCE: fortify turns read/recv/poll into inline wrappers, which cannot be
  *    redefined;
- *  - no _FILE_OFFSET_BITS/_TIME_BITS: they would rename fcntl (fcntl64) and ioctl behind __REDIRECT,
- *    so the definition would export the wrong symbol;
+ *  - no _FILE_OFFSET_BITS/_TIME_BITS: they would rename fcntl (fcntl64) and ioctl behind
+ * __REDIRECT, so the definition would export the wrong symbol;
  *  - no _GNU_SOURCE: under it glibc declares the sockaddr arguments as transparent unions, which
  *    a definition with plain pointers would conflict with.
  */
@@ -59,12 +59,12 @@
  * touches errno (logging, allocation), so the wrapper restores it: a load and a store, no branch
  * on the hot path beyond the sign test.
  */
-#define ZSOCK_POSIX_RETURN(type, call)                                                            \
-    do {                                                                                          \
-        int saved_errno_ = errno;                                                                 \
-        type result_ = (call);                                                                    \
-        if (result_ >= 0) errno = saved_errno_;                                                   \
-        return result_;                                                                           \
+#define ZSOCK_POSIX_RETURN(type, call)                                                             \
+    do {                                                                                           \
+        int saved_errno_ = errno;                                                                  \
+        type result_ = (call);                                                                     \
+        if (result_ >= 0) errno = saved_errno_;                                                    \
+        return result_;                                                                            \
     } while (0)
 
 #endif /* ZSOCK_NET_POSIX_NAMES_H */

@@ -46,7 +46,9 @@ ZSOCK_POSIX_EXPORT void freeaddrinfo(struct addrinfo *ai) {
     zsock_freeaddrinfo((struct zsock_addrinfo *)ai);
 }
 
-ZSOCK_POSIX_EXPORT const char *gai_strerror(int errcode) { return zsock_gai_strerror(errcode); }
+ZSOCK_POSIX_EXPORT const char *gai_strerror(int errcode) {
+    return zsock_gai_strerror(errcode);
+}
 
 ZSOCK_POSIX_EXPORT int getnameinfo(const struct sockaddr *addr, socklen_t addrlen, char *host,
                                    socklen_t hostlen, char *serv, socklen_t servlen, int flags) {

@@ -76,8 +76,7 @@ ZSOCK_POSIX_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags) {
     ZSOCK_POSIX_RETURN(ssize_t, zsock_recvmsg(fd, msg, flags));
 }
 
-ZSOCK_POSIX_EXPORT int getsockopt(int fd, int level, int optname, void *optval,
-                                  socklen_t *optlen) {
+ZSOCK_POSIX_EXPORT int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen) {
     ZSOCK_POSIX_RETURN(int, zsock_getsockopt(fd, level, optname, optval, optlen));
 }
 

@@ -28,12 +28,12 @@ NET_SOCKET_OFFLOAD_REGISTER(c_api_test, 30, ZSOCK_AF_UNIX, impl_supported, impl_
 
 int main(void) {
     int failures = 0;
-#define CHECK(c)                                                                                  \
-    do {                                                                                          \
-        if (!(c)) {                                                                               \
-            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #c);                               \
-            ++failures;                                                                           \
-        }                                                                                         \
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #c);                                \
+            ++failures;                                                                            \
+        }                                                                                          \
     } while (0)
 
     int sv[2];

@@ -19,16 +19,18 @@
 
 static int failures;
 
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s (errno %d)\n", __FILE__, __LINE__, #cond,    \
-                    errno);                                                                       \
-            ++failures;                                                                           \
-        }                                                                                         \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s (errno %d)\n", __FILE__, __LINE__, #cond,     \
+                    errno);                                                                        \
+            ++failures;                                                                            \
+        }                                                                                          \
     } while (0)
 
-static int is_zsock_fd(int fd) { return zsock_fd_get_obj(fd, NULL, EINVAL) != NULL; }
+static int is_zsock_fd(int fd) {
+    return zsock_fd_get_obj(fd, NULL, EINVAL) != NULL;
+}
 
 int main(void) {
     struct sockaddr_in a;
@@ -82,7 +84,8 @@ int main(void) {
     CHECK(write(pfd[1], "x", 1) == 1 && read(pfd[0], buf, 1) == 1);
 
     int fds[] = {u, s, c, l, pfd[0], pfd[1]};
-    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; ++i) CHECK(close(fds[i]) == 0);
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; ++i)
+        CHECK(close(fds[i]) == 0);
     CHECK(!is_zsock_fd(s));
 
     if (failures) return 1;

@@ -44,7 +44,8 @@ int main(int argc, char **argv) {
     int s = accept(l, NULL, NULL);
     if (s < 0) return fail("accept");
 
-    for (size_t i = 0; i < 4 * chunk; ++i) out[i] = (char)('a' + i % 26);
+    for (size_t i = 0; i < 4 * chunk; ++i)
+        out[i] = (char)('a' + i % 26);
     if (send(c, out, 4 * chunk, 0) != (ssize_t)(4 * chunk)) return fail("send");
 
     struct pollfd fds[2] = {{s, POLLIN, 0}, {c, POLLIN, 0}};
@@ -55,10 +56,18 @@ int main(int argc, char **argv) {
         ssize_t r;
         size_t want = chunk < 4 * chunk - got ? chunk : 4 * chunk - got;
         switch (got / chunk) {
-        case 0: r = read(s, buf, want); break;
-        case 1: r = recv(s, buf, want, 0); break;
-        case 2: r = recvfrom(s, buf, want, 0, NULL, NULL); break;
-        default: r = recv(s, buf, want, MSG_WAITALL); break;
+        case 0:
+            r = read(s, buf, want);
+            break;
+        case 1:
+            r = recv(s, buf, want, 0);
+            break;
+        case 2:
+            r = recvfrom(s, buf, want, 0, NULL, NULL);
+            break;
+        default:
+            r = recv(s, buf, want, MSG_WAITALL);
+            break;
         }
         if (r <= 0) return fail("read");
         if (memcmp(buf, out + got, (size_t)r) != 0) {

@@ -68,7 +68,9 @@ struct ignore_sigpipe {
     void (*old)(int);
 };
 
-sockaddr *sa(sockaddr_in *a) { return reinterpret_cast<sockaddr *>(a); }
+sockaddr *sa(sockaddr_in *a) {
+    return reinterpret_cast<sockaddr *>(a);
+}
 
 } // namespace
 
@@ -80,7 +82,8 @@ TEST_CASE("socket() errors equal glibc's") {
                                                        SOCK_STREAM | 0x40000})
                 for (int proto : std::initializer_list<int>{0, IPPROTO_TCP, IPPROTO_UDP, 999}) {
                     int fd = -1;
-                    o.push_back(run([&] { return (fd = f.socket(fam, type, proto)) < 0 ? -1 : 0; }));
+                    o.push_back(
+                        run([&] { return (fd = f.socket(fam, type, proto)) < 0 ? -1 : 0; }));
                     if (fd >= 0) f.close(fd);
                 }
         return o;
@@ -118,10 +121,12 @@ TEST_CASE("calls on a bad fd, a closed fd, a pipe and a file fail as glibc's do"
             o.push_back(run([&] { return f.sendto(fd, buf, 1, 0, sa(&a), sizeof a); }));
             o.push_back(run([&] { return f.sendmsg(fd, &m, MSG_DONTWAIT); }));
             o.push_back(run([&] { return f.recv(fd, buf, 1, MSG_DONTWAIT); }));
-            o.push_back(run([&] { return f.recvfrom(fd, buf, 1, MSG_DONTWAIT, nullptr, nullptr); }));
+            o.push_back(
+                run([&] { return f.recvfrom(fd, buf, 1, MSG_DONTWAIT, nullptr, nullptr); }));
             o.push_back(run([&] { return f.recvmsg(fd, &m, MSG_DONTWAIT); }));
             o.push_back(run([&] { return f.getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &vl); }));
-            o.push_back(run([&] { return f.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, sizeof v); }));
+            o.push_back(
+                run([&] { return f.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, sizeof v); }));
             o.push_back(run([&] { return f.getpeername(fd, sa(&a), &len); }));
             o.push_back(run([&] { return f.getsockname(fd, sa(&a), &len); }));
             return o;
@@ -192,7 +197,7 @@ TEST_CASE("socket calls on live sockets give glibc's results") {
         char buf[8] = {};
         o.push_back(run([&] { return f.recv(fd, buf, sizeof buf, MSG_DONTWAIT); }));
         o.push_back(run([&] { return f.send(fd, buf, 1, 0); })); // EDESTADDRREQ
-        o.push_back(run([&] { return f.listen(fd, 1); }));        // EOPNOTSUPP
+        o.push_back(run([&] { return f.listen(fd, 1); }));       // EOPNOTSUPP
         sockaddr_in a = loopback();
         o.push_back(run([&] { return f.bind(fd, sa(&a), sizeof a); }));
         o.push_back(run([&] { return f.bind(fd, sa(&a), sizeof a); })); // EINVAL: bound
@@ -204,9 +209,8 @@ TEST_CASE("socket calls on live sockets give glibc's results") {
         std::vector<outcome> o;
         int sv[2] = {-1, -1};
         o.push_back(run([&] { return f.socketpair(AF_INET, SOCK_STREAM, 0, sv); }));
-        o.push_back(run([&] {
-            return f.socketpair(AF_UNIX, SOCK_STREAM, 0, reinterpret_cast<int *>(8));
-        }));
+        o.push_back(
+            run([&] { return f.socketpair(AF_UNIX, SOCK_STREAM, 0, reinterpret_cast<int *>(8)); }));
         o.push_back(run([&] { return f.socketpair(AF_UNIX, SOCK_DGRAM, 0, sv); }));
         char buf[4];
         o.push_back(run([&] { return f.send(sv[0], "abcd", 4, 0); }));
@@ -263,7 +267,7 @@ TEST_CASE("fcntl and ioctl give glibc's results on sockets and pipes") {
         o.push_back({n, 0});
         char buf[8];
         o.push_back(run([&] { return f.read(p[0], buf, sizeof buf); }));
-        o.push_back(run([&] { return f.read(p[0], buf, sizeof buf); })); // EAGAIN
+        o.push_back(run([&] { return f.read(p[0], buf, sizeof buf); }));    // EAGAIN
         o.push_back(run([&] { return f.recv(p[0], buf, sizeof buf, 0); })); // ENOTSOCK
         o.push_back(run([&] { return f.close(p[0]); }));
         o.push_back(run([&] { return f.close(p[1]); }));
@@ -280,22 +284,25 @@ TEST_CASE("poll and select give glibc's results") {
         if (::pipe(p) != 0) return o;
         int closed = ::dup(p[0]);
         ::close(closed);
-        pollfd fds[4] = {{sv[0], POLLIN | POLLOUT, 0}, {p[0], POLLIN, 0}, {closed, POLLIN, 0},
-                         {-1, POLLIN, 0}};
+        pollfd fds[4] = {
+            {sv[0], POLLIN | POLLOUT, 0}, {p[0], POLLIN, 0}, {closed, POLLIN, 0}, {-1, POLLIN, 0}};
         o.push_back(run([&] { return f.poll(fds, 4, 0); }));
-        for (auto &x : fds) o.push_back({x.revents, 0});
+        for (auto &x : fds)
+            o.push_back({x.revents, 0});
         f.write(p[1], "x", 1);
         f.send(sv[1], "y", 1, 0);
         f.shutdown(sv[1], SHUT_WR);
         o.push_back(run([&] { return f.poll(fds, 2, 1000); }));
-        for (auto &x : fds) o.push_back({x.revents, 0});
+        for (auto &x : fds)
+            o.push_back({x.revents, 0});
         o.push_back(run([&] { return f.poll(nullptr, 0, 0); }));
         if (!sanitized) { // the sanitizers' poll interceptor reads the array before the kernel
             o.push_back(run([&] { return f.poll(reinterpret_cast<pollfd *>(8), 1, 0); }));
             o.push_back(run([&] { return f.poll(fds, static_cast<nfds_t>(INT_MAX) + 2, 0); }));
             o.push_back(run([&] { return f.poll(fds, 1u << 30, 0); })); // beyond RLIMIT_NOFILE
         }
-        for (int fd : {sv[0], sv[1], p[0], p[1]}) f.close(fd);
+        for (int fd : {sv[0], sv[1], p[0], p[1]})
+            f.close(fd);
         return o;
     });
     same("select", [](const libc_functions &f) {
@@ -333,7 +340,8 @@ TEST_CASE("poll and select give glibc's results") {
         tv = {0, 1000};
         o.push_back(run([&] { return f.select(0, nullptr, nullptr, nullptr, &tv); })); // timeout
         o.push_back({tv.tv_sec, static_cast<int>(tv.tv_usec)});
-        for (int fd : {sv[0], sv[1], p[0], p[1]}) f.close(fd);
+        for (int fd : {sv[0], sv[1], p[0], p[1]})
+            f.close(fd);
         return o;
     });
 }
@@ -343,7 +351,7 @@ TEST_CASE("names and addresses equal glibc's") {
         std::vector<outcome> o;
         char full[256] = {}, tiny[2] = {'?', '?'};
         o.push_back(run([&] { return f.gethostname(full, sizeof full); }));
-        o.push_back({static_cast<long>(std::hash<std::string>{}(full) & 0x7fffffff), 0});
+        o.push_back({static_cast<long>(std::hash<std::string>{}(full)&0x7fffffff), 0});
         o.push_back(run([&] { return f.gethostname(tiny, 1); }));
         o.push_back({tiny[0], tiny[1]});
         return o;
@@ -351,11 +359,23 @@ TEST_CASE("names and addresses equal glibc's") {
 
     same("inet_pton/inet_ntop", [](const libc_functions &f) {
         std::vector<outcome> o;
-        const char *v4[] = {"127.0.0.1", "0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3",
-                            "01.2.3.4", "1.2.3.4.5", " 1.2.3.4", "1.2.3.4 ", "", "a.b.c.d"};
-        const char *v6[] = {"::", "::1", "fe80::1", "2001:db8::ff00:42:8329", "::ffff:1.2.3.4",
-                            "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1::2::3", ":::",
-                            "12345::", "::1.2.3", "[::1]", "fe80::1%lo", "::FFFF:1.2.3.4"};
+        const char *v4[] = {"127.0.0.1", "0.0.0.0",  "255.255.255.255", "256.1.1.1",
+                            "1.2.3",     "01.2.3.4", "1.2.3.4.5",       " 1.2.3.4",
+                            "1.2.3.4 ",  "",         "a.b.c.d"};
+        const char *v6[] = {"::",
+                            "::1",
+                            "fe80::1",
+                            "2001:db8::ff00:42:8329",
+                            "::ffff:1.2.3.4",
+                            "1:2:3:4:5:6:7:8",
+                            "1:2:3:4:5:6:7:8:9",
+                            "1::2::3",
+                            ":::",
+                            "12345::",
+                            "::1.2.3",
+                            "[::1]",
+                            "fe80::1%lo",
+                            "::FFFF:1.2.3.4"};
         for (const char *s : v4) {
             unsigned char buf[16] = {};
             o.push_back(run([&] { return f.inet_pton(AF_INET, s, buf); }));
@@ -368,7 +388,7 @@ TEST_CASE("names and addresses equal glibc's") {
             o.push_back({r, 0});
             if (r == 1) {
                 f.inet_ntop(AF_INET6, buf, text, sizeof text);
-                o.push_back({static_cast<long>(std::hash<std::string>{}(text) & 0x7fffffff), 0});
+                o.push_back({static_cast<long>(std::hash<std::string>{}(text)&0x7fffffff), 0});
             }
         }
         unsigned char a[16] = {1, 2, 3, 4};
@@ -407,10 +427,10 @@ TEST_CASE("names and addresses equal glibc's") {
                 int r = f.getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof host, serv,
                                       sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV);
                 o.push_back({r, ai->ai_family * 1000 + ai->ai_socktype * 10 + ai->ai_protocol});
-                o.push_back({static_cast<long>(
-                                 std::hash<std::string>{}(std::string(host) + "|" + serv) &
-                                 0x7fffffff),
-                             0});
+                o.push_back(
+                    {static_cast<long>(std::hash<std::string>{}(std::string(host) + "|" + serv) &
+                                       0x7fffffff),
+                     0});
             }
             if (res) f.freeaddrinfo(res);
         }
@@ -420,8 +440,7 @@ TEST_CASE("names and addresses equal glibc's") {
                  code});
         sockaddr_in a = loopback(80);
         char host[4];
-        o.push_back({f.getnameinfo(sa(&a), sizeof a, host, sizeof host, nullptr, 0,
-                                   NI_NUMERICHOST),
+        o.push_back({f.getnameinfo(sa(&a), sizeof a, host, sizeof host, nullptr, 0, NI_NUMERICHOST),
                      0}); // EAI_OVERFLOW
         o.push_back({f.getnameinfo(sa(&a), 3, host, sizeof host, nullptr, 0, 0), 0});
         return o;

@@ -24,17 +24,19 @@ namespace {
 constexpr int sentinel = 4242; // not an errno value any call would set
 
 std::atomic<int> g_sigpipes{0};
-void on_sigpipe(int) { g_sigpipes.fetch_add(1); }
+void on_sigpipe(int) {
+    g_sigpipes.fetch_add(1);
+}
 
 struct count_sigpipe {
     count_sigpipe() {
-        struct sigaction sa{};
+        struct sigaction sa {};
         sa.sa_handler = on_sigpipe;
         sigaction(SIGPIPE, &sa, &old);
         g_sigpipes = 0;
     }
     ~count_sigpipe() { sigaction(SIGPIPE, &old, nullptr); }
-    struct sigaction old{};
+    struct sigaction old {};
 };
 
 } // namespace

@@ -57,8 +57,7 @@ TEST_CASE("the _chk entry points go through zsock") {
     CHECK(__recv_chk(s, buf, 2, sizeof buf, 0) == 2);
     sockaddr_in from{};
     socklen_t len = sizeof from;
-    CHECK(__recvfrom_chk(s, buf, 4, sizeof buf, 0, reinterpret_cast<sockaddr *>(&from), &len) ==
-          4);
+    CHECK(__recvfrom_chk(s, buf, 4, sizeof buf, 0, reinterpret_cast<sockaddr *>(&from), &len) == 4);
     CHECK(std::string(buf, 4) == "efgh");
     // Errors are zsock's (the kernel's): a bad fd is EBADF.
     CHECK(__read_chk(-1, buf, 1, sizeof buf) == -1);

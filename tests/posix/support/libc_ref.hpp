@@ -10,9 +10,9 @@
 #include <dlfcn.h>
 #include <netdb.h>
 #include <ostream>
-#include <string>
 #include <poll.h>
 #include <stdexcept>
+#include <string>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>

@@ -27,15 +27,31 @@
 #define PROBE_PRIORITY 1
 
 enum counter {
-    C_SOCKET, C_ACCEPT, C_CONNECT, C_BIND, C_LISTEN, C_SHUTDOWN, C_READ, C_WRITE, C_SEND, C_RECV,
-    C_SOCKOPT, C_NAME, C_IOCTL, C_POLL, C_CLOSE, C_COUNT
+    C_SOCKET,
+    C_ACCEPT,
+    C_CONNECT,
+    C_BIND,
+    C_LISTEN,
+    C_SHUTDOWN,
+    C_READ,
+    C_WRITE,
+    C_SEND,
+    C_RECV,
+    C_SOCKOPT,
+    C_NAME,
+    C_IOCTL,
+    C_POLL,
+    C_CLOSE,
+    C_COUNT
 };
 static const char *const counter_names[C_COUNT] = {
-    "socket", "accept", "connect", "bind", "listen", "shutdown", "read", "write", "send",
-    "recv", "sockopt", "name", "ioctl", "poll", "close"};
+    "socket", "accept", "connect", "bind", "listen", "shutdown", "read", "write",
+    "send",   "recv",   "sockopt", "name", "ioctl",  "poll",     "close"};
 static unsigned long counts[C_COUNT];
 
-static void count(enum counter c) { __atomic_fetch_add(&counts[c], 1, __ATOMIC_RELAXED); }
+static void count(enum counter c) {
+    __atomic_fetch_add(&counts[c], 1, __ATOMIC_RELAXED);
+}
 
 struct probe {
     void *inner;
@@ -43,7 +59,7 @@ struct probe {
 };
 
 #define INNER(o) ((struct probe *)(o))
-#define DELEGATE(o, member, ...)                                                                  \
+#define DELEGATE(o, member, ...)                                                                   \
     (INNER(o)->vt->member ? INNER(o)->vt->member(INNER(o)->inner, __VA_ARGS__) : -EOPNOTSUPP)
 
 static int wrap(int fd);
@@ -135,8 +151,19 @@ static int p_update(void *o, short events, short krevents, short *revents) {
 
 static const struct zsock_socket_vtable probe_vtable = {
     {p_read, p_write, p_close, p_ioctl},
-    p_shutdown, p_bind, p_connect, p_listen, p_accept, p_sendto, p_recvfrom, p_getsockopt,
-    p_setsockopt, p_sendmsg, p_recvmsg, p_getpeername, p_getsockname,
+    p_shutdown,
+    p_bind,
+    p_connect,
+    p_listen,
+    p_accept,
+    p_sendto,
+    p_recvfrom,
+    p_getsockopt,
+    p_setsockopt,
+    p_sendmsg,
+    p_recvmsg,
+    p_getpeername,
+    p_getsockname,
     {p_prepare, p_update},
 };
 

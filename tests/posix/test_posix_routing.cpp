@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <dlfcn.h>
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
@@ -187,4 +188,31 @@ TEST_CASE("a kernel socket made behind zsock's back still works through the name
     REQUIRE(::send(a, "abc", 3, 0) == 3);
     REQUIRE(::ioctl(b, FIONREAD, &n) == 0);
     CHECK(n == 3);
+}
+
+TEST_CASE("the process resolves every standard name to libzsock-posix") {
+    void *h = dlopen("libzsock-posix.so.0", RTLD_LAZY | RTLD_NOLOAD);
+    REQUIRE(h != nullptr);
+    void *libc_handle = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+    REQUIRE(libc_handle != nullptr);
+    for (const char *name :
+         {"socket", "socketpair", "bind", "connect", "listen", "accept", "accept4", "send",
+          "sendto", "sendmsg", "recv", "recvfrom", "recvmsg", "getsockopt", "setsockopt",
+          "shutdown", "getpeername", "getsockname", "gethostname", "inet_pton", "inet_ntop",
+          "getaddrinfo", "freeaddrinfo", "gai_strerror", "getnameinfo", "close", "read", "write",
+          "readv", "writev", "poll", "select", "fcntl", "fcntl64", "ioctl", "__read_chk",
+          "__recv_chk", "__recvfrom_chk", "__poll_chk"}) {
+        INFO(name);
+        void *ours = dlsym(h, name);
+        REQUIRE(ours != nullptr);
+        CHECK(ours != dlsym(libc_handle, name));
+        // A sanitizer runtime comes first and wraps some names (read, poll...) around ours.
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+        CHECK(dlsym(RTLD_DEFAULT, name) == ours);
+#endif
+    }
+    CHECK(dlsym(h, "fcntl64") == dlsym(h, "fcntl"));
+    CHECK(dlsym(h, "zsock_posix_anchor_fd_names") == nullptr); // static-link anchors stay hidden
+    dlclose(h);
+    dlclose(libc_handle);
 }

@@ -4,7 +4,8 @@
 #   1. the CMake package: tests/consumer (C and C++, shared and static) and tests/consumer/c_only;
 #   2. pkg-config: posix_app.c with `pkg-config --cflags --libs zsock-posix` (shared) and with
 #      the archives plus `pkg-config --static --libs` (static), api_app.cpp with zsock.pc, and the
-#      unchanged example echo server and client, which then exchange 2 x 1 MiB.
+#      unchanged example echo server and client, which then exchange 2 x 1 MiB;
+#   3. LD_PRELOAD of the installed libzsock-posix.so into a program whose socket() is glibc's.
 # Also checks the installed tree (files, package version, link options carried into zsock.pc).
 #
 #   run_consumer.sh BUILD_DIR [EXTRA_FLAGS]
@@ -132,6 +133,22 @@ readelf -d "$work/pc_echo_client" | grep -q 'NEEDED.*libzsock-posix' \
 "$work/pc_api_app_cxx" || fail "pc_api_app_cxx"
 "$work/pc_api_app_static" >"$work/pc_api_static.out" || fail "pc_api_app_static"
 cmp -s "$work/api_shared.out" "$work/pc_api_static.out" || fail "pkg-config static link registers other implementations"
+
+# LD_PRELOAD of the installed libzsock-posix.so (found with its libzsock through $ORIGIN): a
+# program linked only against libzsock, whose socket() is glibc's, must fail its zsock checks
+# plainly (the control) and pass them with the preload. A sanitized build preloads its runtime
+# first (ZSOCK_SANITIZER_RUNTIME, see tests/posix/preload_env.sh).
+$cc $extra -o "$work/pc_posix_app_libc" "$here/posix_app.c" $(pkg-config --cflags --libs zsock) $rpath \
+    || fail "build of posix_app against libzsock only"
+runtime=${ZSOCK_SANITIZER_RUNTIME:-}
+case "$runtime" in missing:*) runtime= ;; esac
+set +e
+"$work/pc_posix_app_libc" 2>/dev/null
+plain_status=$?
+set -e
+[ $plain_status = 1 ] || fail "posix_app without libzsock-posix: status $plain_status, expected 1"
+env LD_PRELOAD="${runtime:+$runtime }$libdir/libzsock-posix.so" "$work/pc_posix_app_libc" \
+    || fail "posix_app under LD_PRELOAD of the installed libzsock-posix.so"
 
 timeout 60 "$work/pc_echo_server_select" -n 2 -t 30 0 >"$work/server.out" &
 server_pid=$!

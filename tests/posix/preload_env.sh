@@ -8,6 +8,14 @@
 # program's own dependencies, so the runtime is preloaded first of all. That also lets the
 # sanitized libraries run inside uninstrumented programs (bash in test_posix_preload_bash.sh).
 
+case "${ZSOCK_SANITIZER_RUNTIME:-}" in
+missing:*)
+    echo "SKIP: this sanitizer build needs ${ZSOCK_SANITIZER_RUNTIME#missing:} first in LD_PRELOAD," \
+        "and the compiler has no shared one" >&2
+    exit 77
+    ;;
+esac
+
 # preload_for MODE - the LD_PRELOAD value for a process of MODE (plain | zsock | preload).
 preload_for() {
     local list="${ZSOCK_SANITIZER_RUNTIME:-}"

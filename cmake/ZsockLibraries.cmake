@@ -20,6 +20,9 @@ foreach(t zsock zsock_static)
   target_link_libraries(${t} PRIVATE ${ZSOCK_PRIVATE_DEPS})
   target_compile_features(${t} INTERFACE cxx_std_20)
 endforeach()
+# libzsock.a is C++: a C program linked by the C driver (a C-only project using the installed
+# package, where CMake cannot switch to the C++ driver) needs the C++ runtime named explicitly.
+target_link_libraries(zsock_static INTERFACE "$<$<LINK_LANGUAGE:C>:stdc++;m>")
 add_library(zsock::zsock ALIAS zsock)
 add_library(zsock::zsock_static ALIAS zsock_static)
 
@@ -27,3 +30,28 @@ add_library(zsock::zsock_static ALIAS zsock_static)
 add_library(zsock_internal INTERFACE)
 target_link_libraries(zsock_internal INTERFACE zsock_static ${ZSOCK_PRIVATE_DEPS})
 target_include_directories(zsock_internal INTERFACE ${PROJECT_SOURCE_DIR})
+
+# libzsock-posix: the standard names (socket, recv, read, poll, ...) over libzsock, for unchanged
+# BSD-socket code (linked, or loaded with LD_PRELOAD). Shared: zsock_posix, static:
+# zsock_posix_static. Each depends on the libzsock of the same kind, so a process holds one fd table.
+set(ZSOCK_POSIX_SOURCES socket_names.c fd_names.c resolver_names.c fortify_names.c)
+list(TRANSFORM ZSOCK_POSIX_SOURCES PREPEND ${PROJECT_SOURCE_DIR}/net/posix/)
+add_library(zsock_posix SHARED ${ZSOCK_POSIX_SOURCES})
+add_library(zsock_posix_static STATIC ${ZSOCK_POSIX_SOURCES})
+set_target_properties(zsock_posix PROPERTIES
+  OUTPUT_NAME zsock-posix VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}
+  EXPORT_NAME posix
+  # Found next to libzsock wherever the pair is installed, also when loaded with LD_PRELOAD.
+  INSTALL_RPATH "$ORIGIN")
+set_target_properties(zsock_posix_static PROPERTIES OUTPUT_NAME zsock-posix EXPORT_NAME posix_static)
+target_link_libraries(zsock_posix PUBLIC zsock)
+target_link_libraries(zsock_posix_static PUBLIC zsock_static)
+# Every object of libzsock-posix.a goes into a static link (see ZSOCK_POSIX_ANCHOR).
+foreach(f socket_names fd_names resolver_names fortify_names)
+  target_link_options(zsock_posix_static INTERFACE LINKER:--undefined=zsock_posix_anchor_${f})
+endforeach()
+foreach(t zsock_posix zsock_posix_static)
+  target_compile_options(${t} PRIVATE $<TARGET_PROPERTY:zsock_warnings,INTERFACE_COMPILE_OPTIONS>)
+endforeach()
+add_library(zsock::posix ALIAS zsock_posix)
+add_library(zsock::posix_static ALIAS zsock_posix_static)

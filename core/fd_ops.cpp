@@ -109,7 +109,9 @@ long fd_fcntl(int fd, int cmd, uintptr_t arg) noexcept {
     case lookup::closed: return -EBADF;
     case lookup::found: break;
     }
-    if (cmd < 0 || cmd >= ZSOCK_IOCTL_FCNTL_MAX) return -EINVAL;
+    // Commands outside the objects' range (F_DUPFD_CLOEXEC, F_SETPIPE_SZ, ...) act on the kernel
+    // descriptor, which also answers EINVAL for the ones it does not know, as Linux does.
+    if (cmd < 0 || cmd >= ZSOCK_IOCTL_FCNTL_MAX) return sys::fcntl(fd, cmd, arg);
     if (!ref->vtable->fd.ioctl) return -EOPNOTSUPP;
     return ref->vtable->fd.ioctl(ref->obj, static_cast<unsigned long>(cmd), arg);
 }

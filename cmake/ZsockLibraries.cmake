@@ -27,3 +27,7 @@ add_library(zsock::zsock_static ALIAS zsock_static)
 add_library(zsock_internal INTERFACE)
 target_link_libraries(zsock_internal INTERFACE zsock_static ${ZSOCK_PRIVATE_DEPS})
 target_include_directories(zsock_internal INTERFACE ${PROJECT_SOURCE_DIR})
+
+# The TLS implementation registers itself from a constructor in its object file. A static link
+# only pulls archive members that something references, so reference its anchor symbol.
+target_link_options(zsock_static INTERFACE LINKER:--undefined=zsock_tls_anchor)

@@ -22,6 +22,10 @@
 #define IPPROTO_DTLS_1_0 ZSOCK_IPPROTO_DTLS_1_0
 #define IPPROTO_DTLS_1_2 ZSOCK_IPPROTO_DTLS_1_2
 
+/* glibc's <sys/socket.h> already has SOL_TLS: Linux's kTLS level, the same number (282). */
+#ifdef SOL_TLS
+#undef SOL_TLS
+#endif
 #define SOL_TLS ZSOCK_SOL_TLS
 #define TLS_SEC_TAG_LIST ZSOCK_TLS_SEC_TAG_LIST
 #define TLS_HOSTNAME ZSOCK_TLS_HOSTNAME

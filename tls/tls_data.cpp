@@ -48,14 +48,15 @@ int read_record(tls_socket &t, tls_session &s, unsigned char *dst, size_t n) {
     }
 }
 
-// Reads ahead into the peek buffer until it holds `want` bytes or no more are ready.
-int fill_peek(tls_socket &t, tls_session &s, size_t want) {
+// Reads ahead into the peek buffer (at most `cap` bytes held) until it holds `want` bytes or no
+// more are ready. 1 when it holds them, else what the last read said (0, -EAGAIN, -errno).
+int fill_peek(tls_socket &t, tls_session &s, size_t want, size_t cap) {
     if (s.peek_off > 0 && s.peek_off == s.peek.size()) {
         s.peek.clear();
         s.peek_off = 0;
     }
     while (s.peek_avail() < want) {
-        size_t room = std::min<size_t>(want - s.peek_avail(), 16384);
+        size_t room = std::min<size_t>(cap - s.peek_avail(), 16384);
         size_t old = s.peek.size();
         s.peek.resize(old + room);
         int r = read_record(t, s, s.peek.data() + old, room);
@@ -162,7 +163,7 @@ ssize_t tls_recvfrom(void *obj, void *buf, size_t len, int flags, sockaddr *src,
                 if (r < 0 && r != -EAGAIN) return got ? static_cast<ssize_t>(got) : r;
                 if (peek) {
                     // Target: one byte, or all of len with MSG_WAITALL (as Linux peeks).
-                    r = fill_peek(t, *s, waitall ? len : 1);
+                    r = fill_peek(t, *s, waitall ? len : 1, len);
                     bool have = s->peek_avail() > 0;
                     if (r == 1 || (r != -EAGAIN && have))
                         return static_cast<ssize_t>(take_peeked(*s, dst, len, false));

@@ -342,7 +342,7 @@ std::string random_bytes(size_t n, uint32_t seed) {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        s[i] = static_cast<char>(x);
+        s[i] = static_cast<char>(x | 0x80); // never an ASCII command letter for s_server/s_client
     }
     return s;
 }

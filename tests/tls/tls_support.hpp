@@ -102,7 +102,8 @@ std::string recv_all(int fd);
 /// FNV-1a 64 of a buffer, for big-transfer checksums.
 uint64_t fnv1a(std::string_view data, uint64_t h = 1469598103934665603ull);
 
-/// Deterministic pseudo-random bytes.
+/// Deterministic pseudo-random bytes, all >= 0x80: openssl s_server/s_client treat some ASCII
+/// letters at the start of what they read from stdin as commands (Q quits, R renegotiates...).
 std::string random_bytes(size_t n, uint32_t seed = 1);
 
 } // namespace tls_test

@@ -68,6 +68,7 @@ int fill_peek(tls_socket &t, tls_session &s, size_t want, size_t cap) {
 
 size_t take_peeked(tls_session &s, unsigned char *dst, size_t n, bool consume) {
     size_t k = std::min(n, s.peek_avail());
+    if (k == 0) return 0;
     std::memcpy(dst, s.peek.data() + s.peek_off, k);
     if (consume) {
         s.peek_off += k;

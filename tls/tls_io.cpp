@@ -10,6 +10,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509.h>
 
+#include "core/log.hpp"
 #include "core/sys.hpp"
 #include "tls/tls_socket.hpp"
 
@@ -160,6 +161,8 @@ int transport_errno(const tls_session &s) noexcept { return s.io_error ? -s.io_e
 
 int map_handshake_error(const tls_session &s, int ret) noexcept {
     if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) return -EAGAIN;
+    core::log_debug("tls fd {}: handshake failed, mbedTLS error -0x{:04x}, verify flags 0x{:x}",
+                    s.owner->fd, -ret, s.verify_result);
     if (ret == MBEDTLS_ERR_NET_SEND_FAILED || ret == MBEDTLS_ERR_NET_RECV_FAILED) return transport_errno(s);
     if (ret == MBEDTLS_ERR_SSL_TIMEOUT) return -ETIMEDOUT;
     if (is_alloc_failure(ret)) return -ENOMEM;
@@ -170,6 +173,8 @@ int map_handshake_error(const tls_session &s, int ret) noexcept {
 }
 
 int map_data_error(const tls_session &s, int ret) noexcept {
+    if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE)
+        core::log_debug("tls fd {}: mbedTLS error -0x{:04x} during data transfer", s.owner->fd, -ret);
     switch (ret) {
     case MBEDTLS_ERR_SSL_WANT_READ:
     case MBEDTLS_ERR_SSL_WANT_WRITE: return -EAGAIN;
@@ -185,7 +190,9 @@ int map_data_error(const tls_session &s, int ret) noexcept {
     case MBEDTLS_ERR_SSL_UNEXPECTED_RECORD:
     case MBEDTLS_ERR_SSL_COUNTER_WRAPPING:
     case MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED:
-    case MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION: return -ECONNABORTED;
+    case MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION:
+    // mbedTLS 2.28's answer to a record header announcing more than a record may hold.
+    case MBEDTLS_ERR_SSL_BAD_INPUT_DATA: return -ECONNABORTED;
     default: break;
     }
     if (is_alloc_failure(ret)) return -ENOMEM;

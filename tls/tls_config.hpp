@@ -37,6 +37,7 @@ struct tls_options {
     int dtls_hs_on_connect = 1;
     tls_cert_verify_cb verify_cb{};
     uint32_t handshake_timeout_ms = ZSOCK_TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    uint32_t dtls_session_timeout_ms = ZSOCK_TLS_DEFAULT_DTLS_SESSION_TIMEOUT_MS;
 
     void set_alpn(std::vector<std::string> list);
 };

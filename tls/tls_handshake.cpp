@@ -13,7 +13,6 @@
 #include "tls/tls_socket.hpp"
 
 namespace zsock::tls {
-namespace {
 
 int handshake_steps(tls_socket &t, tls_session &s, short *want) {
     s.hs_attempted = true;
@@ -34,8 +33,8 @@ int handshake_steps(tls_socket &t, tls_session &s, short *want) {
             return -EAGAIN;
         }
         s.verify_result = mbedtls_ssl_get_verify_result(&s.ssl);
-        if (r == MBEDTLS_ERR_SSL_HELLO_VERIFY_REQUIRED) return -EREMOTE; // DTLS server: see dtls.cpp
-        return t.fail(-map_handshake_error(s, r));
+        if (r == MBEDTLS_ERR_SSL_HELLO_VERIFY_REQUIRED) return hello_verify_sent;
+        return t.fail(s, -map_handshake_error(s, r));
     }
     s.ph = phase::established;
     s.hs_done_once = true;
@@ -44,8 +43,6 @@ int handshake_steps(tls_socket &t, tls_session &s, short *want) {
         client_cache_save(s.peer, s.peer_len, &s.ssl);
     return 0;
 }
-
-} // namespace
 
 tls_session::~tls_session() {
     if (ssl_ready) mbedtls_ssl_free(&ssl);
@@ -133,7 +130,7 @@ int flush_pending(tls_session &s) {
     int r = mbedtls_ssl_write(&s.ssl, &none, 0);
     if (r >= 0) return ssl_out_pending(&s.ssl) ? -EAGAIN : 0;
     if (r == MBEDTLS_ERR_SSL_WANT_WRITE || r == MBEDTLS_ERR_SSL_WANT_READ) return -EAGAIN;
-    return s.owner->fail(-map_data_error(s, r));
+    return s.owner->fail(s, -map_data_error(s, r));
 }
 
 void send_close_notify(tls_socket &t, tls_session &s, deadline d) {

@@ -162,10 +162,11 @@ int set_tls(tls_socket &t, int name, const void *val, socklen_t len) {
         o.verify_cb = cb;
         return 0;
     }
-    case ZSOCK_TLS_HANDSHAKE_TIMEOUT: {
+    case ZSOCK_TLS_HANDSHAKE_TIMEOUT:
+    case ZSOCK_TLS_DTLS_SESSION_TIMEOUT: {
         uint32_t ms;
         if (int r = get_u32(val, len, &ms); r < 0) return r;
-        o.handshake_timeout_ms = ms;
+        (name == ZSOCK_TLS_HANDSHAKE_TIMEOUT ? o.handshake_timeout_ms : o.dtls_session_timeout_ms) = ms;
         return 0;
     }
     default: return -ENOPROTOOPT; // unknown, or read-only
@@ -224,6 +225,8 @@ int get_tls(tls_socket &t, int name, void *val, socklen_t *len) {
         return put_exact(val, len, &v, sizeof v);
     }
     case ZSOCK_TLS_HANDSHAKE_TIMEOUT: return put_exact(val, len, &o.handshake_timeout_ms, sizeof(uint32_t));
+    case ZSOCK_TLS_DTLS_SESSION_TIMEOUT:
+        return put_exact(val, len, &o.dtls_session_timeout_ms, sizeof(uint32_t));
     default: return -ENOPROTOOPT; // unknown, or write-only
     }
 }

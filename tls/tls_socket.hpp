@@ -117,6 +117,9 @@ public:
     int min_minor() const noexcept;
     /// Latches err (a positive errno) and returns -err.
     int fail(int err) noexcept;
+    /// A failure of session s: latched when s is the socket's own session; a DTLS server's peer
+    /// session fails alone (the caller drops it).
+    int fail(tls_session &s, int err) noexcept { return &s == sess.get() ? fail(err) : -err; }
 };
 
 // ---- tls_io.cpp: transport I/O and waiting -----------------------------------------------------
@@ -150,9 +153,16 @@ int map_data_error(const tls_session &s, int ret) noexcept;
 /// Sets up s.ssl over conf (hostname, BIO, timer, cached session). Returns 0 or -errno.
 int session_setup(tls_socket &t, tls_session &s, std::shared_ptr<const tls_conf> conf, int endpoint);
 
+/// A handshake step's answer for a DTLS server whose ClientHello lacked a valid cookie (mbedTLS
+/// sent a HelloVerifyRequest): the session is to be dropped, statelessly.
+inline constexpr int hello_verify_sent = -EREMOTE;
+
 /// One nonblocking push of the session toward `established`. Returns 0 when established,
 /// -EAGAIN with *want = the transport events it waits for, or a latched -errno. Needs t.mu.
 int advance(tls_socket &t, tls_session &s, short *want);
+
+/// The handshake itself (a session past its transport connect). Needs t.mu.
+int handshake_steps(tls_socket &t, tls_session &s, short *want);
 
 /// Drives s to `established`: blocking (until d) when may_block, else one step. Returns 0,
 /// -EAGAIN (nonblocking, not done), -ETIMEDOUT (d passed), -EINTR (closed) or a latched -errno.

@@ -96,6 +96,12 @@ ZSOCK_API size_t zsock_tls_credential_capacity(void);
  * before it fails with ETIMEDOUT; 0 = no bound. Default ZSOCK_TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS. */
 #define ZSOCK_TLS_HANDSHAKE_TIMEOUT 1003
 #define ZSOCK_TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
+/** set/get: uint32_t milliseconds after which a DTLS server drops a peer's session that has been
+ * silent (Zephyr's CONFIG_NET_SOCKETS_DTLS_TIMEOUT); 0 = never. Default 5000. */
+#define ZSOCK_TLS_DTLS_SESSION_TIMEOUT 1004
+#define ZSOCK_TLS_DEFAULT_DTLS_SESSION_TIMEOUT_MS 5000
+/** Peers a DTLS server keeps sessions for at once; ClientHellos beyond it are ignored. */
+#define ZSOCK_TLS_MAX_DTLS_PEERS 64
 
 /* ---- Types of SOL_TLS option values ------------------------------------------------------ */
 

@@ -52,11 +52,6 @@ void put_addr(const tls_session &s, sockaddr *src, socklen_t *slen) {
     *slen = s.peer_len;
 }
 
-std::optional<std::chrono::milliseconds> ms_or_forever(uint32_t ms) {
-    if (!ms) return std::nullopt;
-    return std::chrono::milliseconds(ms);
-}
-
 std::optional<std::chrono::milliseconds> no_wait() { return std::chrono::milliseconds(0); }
 
 // ---- reading one record ------------------------------------------------------------------------
@@ -150,7 +145,7 @@ int client_ready(tls_socket &t, bool may_block) {
         if (s->ph == phase::idle) // TLS_DTLS_HANDSHAKE_ON_CONNECT 0: the first use starts it
             if (int r = client_start(t, *s); r < 0) return r;
     }
-    int r = run_handshake(t, *s, may_block, deadline_after(ms_or_forever(t.opts.handshake_timeout_ms)));
+    int r = run_handshake(t, *s, may_block, t.deadline_for(wait_kind::handshake));
     if (r == -ETIMEDOUT) {
         std::lock_guard lock(t.mu);
         return t.fail(ETIMEDOUT);
@@ -295,7 +290,7 @@ ssize_t server_recvfrom(tls_socket &t, void *buf, size_t len, int flags, sockadd
         may_block = !t.nonblock && !(flags & MSG_DONTWAIT);
         if (int r = server_conf(t); r < 0) return r;
     }
-    deadline d = deadline_after(may_block ? t.rcvtimeo : no_wait());
+    deadline d = may_block ? t.deadline_for(wait_kind::recv) : deadline_after(no_wait());
     for (;;) {
         deadline wake;
         {
@@ -392,7 +387,7 @@ ssize_t dtls_sendto(tls_socket &t, const void *buf, size_t len, int flags, const
     }
     bool may_block = !t.nonblock && !(flags & MSG_DONTWAIT);
     if (int r = client_ready(t, may_block); r < 0) return r;
-    deadline d = deadline_after(may_block ? t.sndtimeo : no_wait());
+    deadline d = may_block ? t.deadline_for(wait_kind::send) : deadline_after(no_wait());
     for (;;) {
         {
             std::lock_guard lock(t.mu);
@@ -415,7 +410,7 @@ ssize_t dtls_recvfrom(tls_socket &t, void *buf, size_t len, int flags, sockaddr 
     if (is_server(t)) return server_recvfrom(t, buf, len, flags, src, slen);
     bool may_block = !t.nonblock && !(flags & MSG_DONTWAIT);
     if (int r = client_ready(t, may_block); r < 0) return r;
-    deadline d = deadline_after(may_block ? t.rcvtimeo : no_wait());
+    deadline d = may_block ? t.deadline_for(wait_kind::recv) : deadline_after(no_wait());
     for (;;) {
         {
             std::lock_guard lock(t.mu);

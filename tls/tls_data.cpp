@@ -99,7 +99,7 @@ ssize_t tls_sendto(void *obj, const void *buf, size_t len, int flags, const sock
         s = t.sess.get();
         may_block = !t.nonblock && !(flags & MSG_DONTWAIT);
     }
-    deadline d = deadline_after(may_block ? t.sndtimeo : no_wait());
+    deadline d = may_block ? t.deadline_for(wait_kind::send) : deadline_after(no_wait());
     for (;;) {
         short want = POLLOUT;
         {
@@ -152,7 +152,7 @@ ssize_t tls_recvfrom(void *obj, void *buf, size_t len, int flags, sockaddr *src,
     const bool waitall = (flags & MSG_WAITALL) && may_block;
     auto *dst = static_cast<unsigned char *>(buf);
     size_t got = 0;
-    deadline d = deadline_after(may_block ? t.rcvtimeo : no_wait());
+    deadline d = may_block ? t.deadline_for(wait_kind::recv) : deadline_after(no_wait());
     for (;;) {
         short want = POLLIN;
         {

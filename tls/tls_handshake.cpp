@@ -200,10 +200,7 @@ int tls_connect(void *obj, const sockaddr *addr, socklen_t len) {
             return a == -EAGAIN ? -EINPROGRESS : a;
         }
     }
-    int h = run_handshake(t, *s, true, deadline_after(t.opts.handshake_timeout_ms
-                                                          ? std::optional(std::chrono::milliseconds(
-                                                                t.opts.handshake_timeout_ms))
-                                                          : std::nullopt));
+    int h = run_handshake(t, *s, true, t.deadline_for(wait_kind::handshake));
     std::lock_guard lock(t.mu);
     if (h == 0) {
         t.connect_reported = true;
@@ -280,10 +277,7 @@ int tls_accept(void *obj, sockaddr *addr, socklen_t *len, int flags) {
         advance(*c, *c->sess, &want);
         return cfd;
     }
-    auto bound = t.opts.handshake_timeout_ms
-                     ? std::optional(std::chrono::milliseconds(t.opts.handshake_timeout_ms))
-                     : std::nullopt;
-    int h = run_handshake(*c, *c->sess, true, deadline_after(bound), t.fd);
+    int h = run_handshake(*c, *c->sess, true, c->deadline_for(wait_kind::handshake), t.fd);
     if (h < 0) {
         core::fd_close_any(cfd); // Zephyr: a failed server handshake closes the connection
         return h;

@@ -33,6 +33,21 @@ int tls_socket::min_minor() const noexcept {
     }
 }
 
+deadline tls_socket::deadline_for(wait_kind k) {
+    std::optional<std::chrono::milliseconds> bound;
+    {
+        std::lock_guard lock(mu);
+        switch (k) {
+        case wait_kind::send: bound = sndtimeo; break;
+        case wait_kind::recv: bound = rcvtimeo; break;
+        case wait_kind::handshake:
+            if (opts.handshake_timeout_ms) bound = std::chrono::milliseconds(opts.handshake_timeout_ms);
+            break;
+        }
+    }
+    return deadline_after(bound);
+}
+
 int tls_socket::fail(int err) noexcept {
     if (!error) error = err;
     return -error;
@@ -93,7 +108,7 @@ int t_shutdown(void *obj, int how) {
     auto &t = *static_cast<tls_socket *>(obj);
     if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
     if (how != SHUT_RD && !t.is_dtls() && t.sess) {
-        deadline d = deadline_after(t.sndtimeo ? t.sndtimeo : std::optional(std::chrono::milliseconds(1000)));
+        deadline d = earliest(t.deadline_for(wait_kind::send), clock::now() + std::chrono::seconds(1));
         send_close_notify(t, *t.sess, d);
         std::lock_guard lock(t.mu);
         t.write_shut = true;

@@ -48,6 +48,8 @@ struct dtls_timer {
 
 class tls_socket;
 
+enum class wait_kind { send, recv, handshake };
+
 /// One TLS session: the whole state of a TLS socket or DTLS client, one peer of a DTLS server.
 struct tls_session {
     explicit tls_session(tls_socket *o) : owner(o) {}
@@ -105,7 +107,7 @@ public:
     tls_session *current_peer = nullptr;         // DTLS server: the peer of the last datagram
     bool listening = false;
     bool is_server = false;
-    bool nonblock = false;
+    std::atomic<bool> nonblock{false}; // the transport's O_NONBLOCK, mirrored (F_SETFL, FIONBIO, accept4)
     bool write_shut = false;
     bool connect_reported = false;
     short last_kev = 0; // what the last poll prepare asked the transport for
@@ -114,6 +116,9 @@ public:
     std::optional<std::chrono::milliseconds> rcvtimeo, sndtimeo; // nullopt: forever
 
     bool is_dtls() const noexcept { return type == SOCK_DGRAM; }
+    /// When a wait of this kind that starts now must end: SO_SNDTIMEO, SO_RCVTIMEO or
+    /// ZSOCK_TLS_HANDSHAKE_TIMEOUT (nullopt: never). Takes mu.
+    deadline deadline_for(wait_kind k);
     int min_minor() const noexcept;
     /// Latches err (a positive errno) and returns -err.
     int fail(int err) noexcept;

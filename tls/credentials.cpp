@@ -39,7 +39,9 @@ bool is_key_material(int type) noexcept {
 
 } // namespace
 
-cred_blob::~cred_blob() { zeroize(); }
+cred_blob::~cred_blob() {
+    zeroize();
+}
 
 void cred_blob::zeroize() noexcept {
     if (!data_.empty()) mbedtls_platform_zeroize(data_.data(), data_.size());

@@ -29,7 +29,9 @@ constexpr int send_flags_ok = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_CONFIRM;
 constexpr int recv_flags_ok = MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_NOSIGNAL | MSG_CMSG_CLOEXEC;
 constexpr size_t max_datagram = 65536;
 
-bool is_server(const tls_socket &t) { return t.opts.dtls_role == ZSOCK_TLS_DTLS_ROLE_SERVER; }
+bool is_server(const tls_socket &t) {
+    return t.opts.dtls_role == ZSOCK_TLS_DTLS_ROLE_SERVER;
+}
 
 bool same_peer(const sockaddr_storage &a, socklen_t al, const sockaddr *b, socklen_t bl) {
     if (!b || bl < sizeof(sa_family_t) || a.ss_family != b->sa_family) return false;
@@ -41,7 +43,8 @@ bool same_peer(const sockaddr_storage &a, socklen_t al, const sockaddr *b, sockl
     if (b->sa_family == AF_INET6 && al >= sizeof(sockaddr_in6) && bl >= sizeof(sockaddr_in6)) {
         const auto &x = reinterpret_cast<const sockaddr_in6 &>(a);
         const auto *y = reinterpret_cast<const sockaddr_in6 *>(b);
-        return x.sin6_port == y->sin6_port && std::memcmp(&x.sin6_addr, &y->sin6_addr, sizeof x.sin6_addr) == 0;
+        return x.sin6_port == y->sin6_port &&
+               std::memcmp(&x.sin6_addr, &y->sin6_addr, sizeof x.sin6_addr) == 0;
     }
     return false;
 }
@@ -52,7 +55,9 @@ void put_addr(const tls_session &s, sockaddr *src, socklen_t *slen) {
     *slen = s.peer_len;
 }
 
-std::optional<std::chrono::milliseconds> no_wait() { return std::chrono::milliseconds(0); }
+std::optional<std::chrono::milliseconds> no_wait() {
+    return std::chrono::milliseconds(0);
+}
 
 // ---- reading one record ------------------------------------------------------------------------
 
@@ -108,7 +113,8 @@ void process_records(tls_socket &t, tls_session &s) {
     for (int guard = 0; guard < 64 && !s.readable_now() && !s.peer_closed; ++guard) {
         int r = mbedtls_ssl_read(&s.ssl, &none, 0);
         if (r == 0) {
-            if (mbedtls_ssl_get_bytes_avail(&s.ssl) > 0 || !mbedtls_ssl_check_pending(&s.ssl)) return;
+            if (mbedtls_ssl_get_bytes_avail(&s.ssl) > 0 || !mbedtls_ssl_check_pending(&s.ssl))
+                return;
             continue;
         }
         if (r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
@@ -126,7 +132,8 @@ void process_records(tls_socket &t, tls_session &s) {
 // Starts the handshake of a client whose peer is known. Needs t.mu.
 int client_start(tls_socket &t, tls_session &s) {
     std::shared_ptr<const tls_conf> conf;
-    int r = build_conf(t.opts, {MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_DATAGRAM, t.min_minor()}, &conf);
+    int r = build_conf(
+        t.opts, {MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_DATAGRAM, t.min_minor()}, &conf);
     if (r < 0) return r;
     if ((r = session_setup(t, s, std::move(conf), MBEDTLS_SSL_IS_CLIENT)) < 0) return r;
     s.ph = phase::handshaking;
@@ -157,7 +164,8 @@ int client_ready(tls_socket &t, bool may_block) {
 
 int server_conf(tls_socket &t) {
     if (t.listen_conf) return 0;
-    return build_conf(t.opts, {MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_DATAGRAM, t.min_minor()},
+    return build_conf(t.opts,
+                      {MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_DATAGRAM, t.min_minor()},
                       &t.listen_conf);
 }
 
@@ -204,7 +212,8 @@ deadline next_service(const tls_socket &t) {
     for (const auto &p : t.peers) {
         if (p->ph == phase::handshaking) d = earliest(d, p->timer.expiry());
         if (t.opts.dtls_session_timeout_ms)
-            d = earliest(d, p->last_active + std::chrono::milliseconds(t.opts.dtls_session_timeout_ms));
+            d = earliest(d, p->last_active +
+                                std::chrono::milliseconds(t.opts.dtls_session_timeout_ms));
     }
     return d;
 }
@@ -224,8 +233,8 @@ void dispatch(tls_socket &t, const unsigned char *data, size_t len, const sockad
         fresh->peer_len = from_len;
         if (session_setup(t, *fresh, t.listen_conf, MBEDTLS_SSL_IS_SERVER) < 0) return;
         // The cookie binds the ClientHello to the sender's address.
-        if (mbedtls_ssl_set_client_transport_id(&fresh->ssl, reinterpret_cast<const unsigned char *>(&from),
-                                                from_len) != 0)
+        if (mbedtls_ssl_set_client_transport_id(
+                &fresh->ssl, reinterpret_cast<const unsigned char *>(&from), from_len) != 0)
             return;
         fresh->ph = phase::handshaking;
         fresh->last_active = clock::now();
@@ -283,7 +292,8 @@ int server_pump(tls_socket &t) {
     return readable() ? 1 : -EAGAIN;
 }
 
-ssize_t server_recvfrom(tls_socket &t, void *buf, size_t len, int flags, sockaddr *src, socklen_t *slen) {
+ssize_t server_recvfrom(tls_socket &t, void *buf, size_t len, int flags, sockaddr *src,
+                        socklen_t *slen) {
     bool may_block;
     {
         std::lock_guard lock(t.mu);
@@ -300,7 +310,8 @@ ssize_t server_recvfrom(tls_socket &t, void *buf, size_t len, int flags, sockadd
             if (r == 1) {
                 for (auto &p : t.peers) {
                     if (p->ph != phase::established || !p->readable_now()) continue;
-                    ssize_t n = read_record(t, *p, static_cast<unsigned char *>(buf), len, flags & MSG_PEEK);
+                    ssize_t n = read_record(t, *p, static_cast<unsigned char *>(buf), len,
+                                            flags & MSG_PEEK);
                     if (n < 0) continue;
                     t.current_peer = p.get();
                     put_addr(*p, src, slen);
@@ -333,7 +344,8 @@ ssize_t write_record(tls_socket &t, tls_session &s, const void *buf, size_t len)
     return t.fail(s, -map_data_error(s, w));
 }
 
-ssize_t server_sendto(tls_socket &t, const void *buf, size_t len, const sockaddr *dest, socklen_t dlen) {
+ssize_t server_sendto(tls_socket &t, const void *buf, size_t len, const sockaddr *dest,
+                      socklen_t dlen) {
     std::lock_guard lock(t.mu);
     tls_session *s = dest ? find_peer(t, dest, dlen) : t.current_peer;
     if (!s) return dest ? -ENOTCONN : -EDESTADDRREQ;
@@ -378,7 +390,8 @@ ssize_t dtls_sendto(tls_socket &t, const void *buf, size_t len, int flags, const
     {
         std::lock_guard lock(t.mu);
         known = t.sess && t.sess->peer_len;
-        if (known && dest && !same_peer(t.sess->peer, t.sess->peer_len, dest, dlen)) return -EISCONN;
+        if (known && dest && !same_peer(t.sess->peer, t.sess->peer_len, dest, dlen))
+            return -EISCONN;
         if (!known && !dest) return -EDESTADDRREQ;
     }
     if (!known) { // sendto() on an unconnected client: that address becomes its peer
@@ -404,7 +417,8 @@ ssize_t dtls_sendto(tls_socket &t, const void *buf, size_t len, int flags, const
     }
 }
 
-ssize_t dtls_recvfrom(tls_socket &t, void *buf, size_t len, int flags, sockaddr *src, socklen_t *slen) {
+ssize_t dtls_recvfrom(tls_socket &t, void *buf, size_t len, int flags, sockaddr *src,
+                      socklen_t *slen) {
     if (flags & ~recv_flags_ok) return -EOPNOTSUPP;
     if (!buf && len) return -EFAULT;
     if (is_server(t)) return server_recvfrom(t, buf, len, flags, src, slen);
@@ -445,7 +459,8 @@ ssize_t dtls_sendmsg(tls_socket &t, const msghdr *msg, int flags) {
         only = &msg->msg_iov[i];
     }
     if (nonempty <= 1)
-        return dtls_sendto(t, only ? only->iov_base : "", only ? only->iov_len : 0, flags, dest, dlen);
+        return dtls_sendto(t, only ? only->iov_base : "", only ? only->iov_len : 0, flags, dest,
+                           dlen);
     if (total > 16384) return -EMSGSIZE;
     std::vector<unsigned char> gathered;
     gathered.reserve(total);
@@ -529,8 +544,10 @@ int dtls_poll_update(tls_socket &t, short events, short krevents, short *revents
     if (krevents & (POLLIN | POLLERR)) process_records(t, s);
     short rev = 0;
     if (t.error) rev |= POLLERR;
-    if (s.peer_closed) rev |= POLLHUP;
-    else if ((events & POLLIN) && s.readable_now()) rev |= POLLIN;
+    if (s.peer_closed)
+        rev |= POLLHUP;
+    else if ((events & POLLIN) && s.readable_now())
+        rev |= POLLIN;
     *revents = rev;
     return rev ? 0 : -EAGAIN;
 }

@@ -73,7 +73,9 @@ int rng(void *, unsigned char *out, size_t len) {
     return mbedtls_ctr_drbg_random(&s.drbg, out, len);
 }
 
-void *rng_ctx() { return &drbg().drbg; }
+void *rng_ctx() {
+    return &drbg().drbg;
+}
 
 void *cookie_ctx() {
     static cookie_state *c = new cookie_state;

@@ -76,7 +76,8 @@ constexpr bool has_dtls_cid() noexcept {
 
 inline void conf_min_minor(mbedtls_ssl_config *conf, int minor) noexcept {
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    mbedtls_ssl_conf_min_tls_version(conf, static_cast<mbedtls_ssl_protocol_version>(0x0300 | minor));
+    mbedtls_ssl_conf_min_tls_version(conf,
+                                     static_cast<mbedtls_ssl_protocol_version>(0x0300 | minor));
 #else
     mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor);
 #endif
@@ -84,7 +85,8 @@ inline void conf_min_minor(mbedtls_ssl_config *conf, int minor) noexcept {
 
 inline void conf_max_minor(mbedtls_ssl_config *conf, int minor) noexcept {
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    mbedtls_ssl_conf_max_tls_version(conf, static_cast<mbedtls_ssl_protocol_version>(0x0300 | minor));
+    mbedtls_ssl_conf_max_tls_version(conf,
+                                     static_cast<mbedtls_ssl_protocol_version>(0x0300 | minor));
 #else
     mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor);
 #endif

@@ -50,7 +50,8 @@ cache &the_cache() {
 
 } // namespace
 
-void client_cache_save(const sockaddr_storage &peer, socklen_t len, const mbedtls_ssl_context *ssl) {
+void client_cache_save(const sockaddr_storage &peer, socklen_t len,
+                       const mbedtls_ssl_context *ssl) {
     std::string key = peer_key(peer, len);
     if (key.empty()) return;
     auto e = std::make_unique<entry>();
@@ -60,7 +61,8 @@ void client_cache_save(const sockaddr_storage &peer, socklen_t len, const mbedtl
     std::lock_guard lock(c.mu);
     c.lru.remove_if([&](const auto &x) { return x->key == key; });
     c.lru.push_front(std::move(e));
-    while (c.lru.size() > client_session_capacity) c.lru.pop_back();
+    while (c.lru.size() > client_session_capacity)
+        c.lru.pop_back();
 }
 
 bool client_cache_load(const sockaddr_storage &peer, socklen_t len, mbedtls_ssl_context *ssl) {

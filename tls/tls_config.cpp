@@ -71,7 +71,8 @@ int load_tag(sec_tag_t tag, bool nocopy, tls_conf *conf) {
     }
     if (cert) {
         auto own = std::make_unique<tls_conf::own_cert>();
-        if (int r = parse_cert(&own->crt, cert, nocopy && conf, conf ? &conf->pinned : nullptr); r < 0)
+        if (int r = parse_cert(&own->crt, cert, nocopy && conf, conf ? &conf->pinned : nullptr);
+            r < 0)
             return r;
         if (int r = parse_key(&own->key, key); r < 0) return r;
         if (conf) conf->own.push_back(std::move(own));
@@ -104,14 +105,17 @@ int psk_cb(void *ctx, mbedtls_ssl_context *ssl, const unsigned char *id, size_t 
     return -1; // unknown identity: mbedTLS sends the matching alert
 }
 
-int max_minor() noexcept { return MBEDTLS_SSL_MINOR_VERSION_3; }
+int max_minor() noexcept {
+    return MBEDTLS_SSL_MINOR_VERSION_3;
+}
 
 } // namespace
 
 void tls_options::set_alpn(std::vector<std::string> list) {
     alpn = std::move(list);
     alpn_ptrs.clear();
-    for (const auto &s : alpn) alpn_ptrs.push_back(s.c_str());
+    for (const auto &s : alpn)
+        alpn_ptrs.push_back(s.c_str());
 }
 
 tls_conf::tls_conf() {
@@ -148,7 +152,8 @@ int validate_sec_tags(std::span<const sec_tag_t> tags) {
     return 0;
 }
 
-int build_conf(const tls_options &opts, const conf_params &p, std::shared_ptr<const tls_conf> *out) {
+int build_conf(const tls_options &opts, const conf_params &p,
+               std::shared_ptr<const tls_conf> *out) {
     try {
         auto c = std::make_shared<tls_conf>();
         mbedtls_ssl_config *conf = &c->conf;
@@ -188,14 +193,16 @@ int build_conf(const tls_options &opts, const conf_params &p, std::shared_ptr<co
         }
         if (!opts.alpn.empty()) {
             c->alpn = opts.alpn;
-            for (const auto &s : c->alpn) c->alpn_ptrs.push_back(s.c_str());
+            for (const auto &s : c->alpn)
+                c->alpn_ptrs.push_back(s.c_str());
             c->alpn_ptrs.push_back(nullptr);
             if (mbedtls_ssl_conf_alpn_protocols(conf, c->alpn_ptrs.data()) != 0) return -EINVAL;
         }
 
         bool cache = opts.session_cache == ZSOCK_TLS_SESSION_CACHE_ENABLED;
         if (p.endpoint == MBEDTLS_SSL_IS_SERVER) {
-            if (cache) mbedtls_ssl_conf_session_cache(conf, nullptr, server_cache_get, server_cache_set);
+            if (cache)
+                mbedtls_ssl_conf_session_cache(conf, nullptr, server_cache_get, server_cache_set);
         } else {
 #if defined(MBEDTLS_SSL_SESSION_TICKETS)
             // A ticket is only worth asking for when the session will be kept.
@@ -209,8 +216,8 @@ int build_conf(const tls_options &opts, const conf_params &p, std::shared_ptr<co
             if (p.endpoint == MBEDTLS_SSL_IS_SERVER) {
                 void *cookies = cookie_ctx();
                 if (!cookies) return -ENOMEM;
-                mbedtls_ssl_conf_dtls_cookies(conf, mbedtls_ssl_cookie_write, mbedtls_ssl_cookie_check,
-                                              cookies);
+                mbedtls_ssl_conf_dtls_cookies(conf, mbedtls_ssl_cookie_write,
+                                              mbedtls_ssl_cookie_check, cookies);
             }
         }
         *out = std::move(c);

@@ -22,10 +22,10 @@ namespace zsock::tls {
 /// What setsockopt(SOL_TLS, ...) stored; copied to accepted sockets.
 struct tls_options {
     std::vector<sec_tag_t> sec_tags;
-    bool hostname_set = false;  // TLS_HOSTNAME was called (with NULL: no name check, no SNI)
-    std::string hostname;       // empty when set with NULL
+    bool hostname_set = false;     // TLS_HOSTNAME was called (with NULL: no name check, no SNI)
+    std::string hostname;          // empty when set with NULL
     std::vector<int> ciphersuites; // empty: the library's defaults
-    int peer_verify = -1;       // -1: mbedTLS's default (REQUIRED for clients, NONE for servers)
+    int peer_verify = -1;          // -1: mbedTLS's default (REQUIRED for clients, NONE for servers)
     int dtls_role = ZSOCK_TLS_DTLS_ROLE_CLIENT;
     std::vector<std::string> alpn;
     std::vector<const char *> alpn_ptrs; // into alpn, for TLS_ALPN_LIST get
@@ -70,10 +70,10 @@ public:
     bool has_ca = false;
     std::vector<std::unique_ptr<own_cert>> own;
     std::vector<psk> psks;
-    std::vector<int> suites;        // 0-terminated
-    std::vector<std::string> alpn;  // copies; alpn_ptrs points into them, NULL-terminated
+    std::vector<int> suites;       // 0-terminated
+    std::vector<std::string> alpn; // copies; alpn_ptrs points into them, NULL-terminated
     std::vector<const char *> alpn_ptrs;
-    std::vector<cred_ref> pinned;   // DER blobs parsed without a copy (TLS_CERT_NOCOPY)
+    std::vector<cred_ref> pinned; // DER blobs parsed without a copy (TLS_CERT_NOCOPY)
 };
 
 struct conf_params {

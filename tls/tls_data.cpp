@@ -17,7 +17,8 @@ namespace zsock::tls {
 namespace {
 
 constexpr int send_flags_ok = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_CONFIRM;
-constexpr int recv_flags_ok = MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_NOSIGNAL | MSG_CMSG_CLOEXEC;
+constexpr int recv_flags_ok =
+    MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_NOSIGNAL | MSG_CMSG_CLOEXEC;
 
 // What a transport EOF means: the end of the stream at a record boundary (Zephyr: recv gives 0),
 // an attack or a crash in the middle of one (ECONNABORTED).
@@ -80,7 +81,9 @@ size_t take_peeked(tls_session &s, unsigned char *dst, size_t n, bool consume) {
     return k;
 }
 
-std::optional<std::chrono::milliseconds> no_wait() { return std::chrono::milliseconds(0); }
+std::optional<std::chrono::milliseconds> no_wait() {
+    return std::chrono::milliseconds(0);
+}
 
 } // namespace
 
@@ -113,7 +116,8 @@ ssize_t tls_sendto(void *obj, const void *buf, size_t len, int flags, const sock
                     if (len == 0) return 0;
                     int room = mbedtls_ssl_get_max_out_record_payload(&s->ssl);
                     size_t take = room > 0 ? std::min(len, static_cast<size_t>(room)) : len;
-                    int w = mbedtls_ssl_write(&s->ssl, static_cast<const unsigned char *>(buf), take);
+                    int w =
+                        mbedtls_ssl_write(&s->ssl, static_cast<const unsigned char *>(buf), take);
                     if (w >= 0) return w;
                     if (w == MBEDTLS_ERR_SSL_WANT_WRITE && ssl_out_pending(&s->ssl))
                         return static_cast<ssize_t>(take); // encrypted and queued: accepted
@@ -206,8 +210,9 @@ ssize_t tls_sendmsg(void *obj, const msghdr *msg, int flags) {
         if (v.iov_len == 0) continue;
         size_t done = 0;
         while (done < v.iov_len) {
-            ssize_t r = tls_sendto(obj, static_cast<const char *>(v.iov_base) + done, v.iov_len - done,
-                                   flags | (total ? MSG_DONTWAIT : 0), nullptr, 0);
+            ssize_t r =
+                tls_sendto(obj, static_cast<const char *>(v.iov_base) + done, v.iov_len - done,
+                           flags | (total ? MSG_DONTWAIT : 0), nullptr, 0);
             if (r < 0) return total ? total : r;
             done += static_cast<size_t>(r);
             total += r;
@@ -224,11 +229,13 @@ ssize_t tls_recvmsg(void *obj, msghdr *msg, int flags) {
     if (t.is_dtls()) {
         // One datagram: gather into a bounce buffer, then scatter.
         size_t cap = 0;
-        for (size_t i = 0; i < msg->msg_iovlen; ++i) cap += msg->msg_iov[i].iov_len;
+        for (size_t i = 0; i < msg->msg_iovlen; ++i)
+            cap += msg->msg_iov[i].iov_len;
         std::vector<unsigned char> tmp(std::min<size_t>(cap, 65536));
         socklen_t nl = msg->msg_name ? msg->msg_namelen : 0;
-        ssize_t r = dtls_recvfrom(t, tmp.data(), tmp.size(), flags | MSG_TRUNC,
-                                  static_cast<sockaddr *>(msg->msg_name), msg->msg_name ? &nl : nullptr);
+        ssize_t r =
+            dtls_recvfrom(t, tmp.data(), tmp.size(), flags | MSG_TRUNC,
+                          static_cast<sockaddr *>(msg->msg_name), msg->msg_name ? &nl : nullptr);
         if (r < 0) return r;
         size_t n = std::min(static_cast<size_t>(r), tmp.size());
         size_t off = 0;
@@ -248,7 +255,8 @@ ssize_t tls_recvmsg(void *obj, msghdr *msg, int flags) {
     if ((flags & MSG_PEEK) && msg->msg_iovlen > 1) {
         // Peeking must not hand the same bytes to every iovec: peek once, then scatter.
         size_t cap = 0;
-        for (size_t i = 0; i < msg->msg_iovlen; ++i) cap += msg->msg_iov[i].iov_len;
+        for (size_t i = 0; i < msg->msg_iovlen; ++i)
+            cap += msg->msg_iov[i].iov_len;
         std::vector<unsigned char> tmp(std::min<size_t>(cap, 1u << 20));
         ssize_t r = tls_recvfrom(obj, tmp.data(), tmp.size(), flags, nullptr, nullptr);
         if (r < 0) return r;

@@ -21,7 +21,8 @@ int handshake_steps(tls_socket &t, tls_session &s, short *want) {
         int r = mbedtls_ssl_handshake_step(&s.ssl);
         // A resumed session skips from ServerHello straight to ChangeCipherSpec, on both sides:
         // this is the only trace of resumption mbedTLS 2.28 leaves in public state.
-        if (before == MBEDTLS_SSL_SERVER_HELLO && ssl_state(&s.ssl) == MBEDTLS_SSL_SERVER_CHANGE_CIPHER_SPEC)
+        if (before == MBEDTLS_SSL_SERVER_HELLO &&
+            ssl_state(&s.ssl) == MBEDTLS_SSL_SERVER_CHANGE_CIPHER_SPEC)
             s.resumed = true;
         if (r == 0) continue;
         if (r == MBEDTLS_ERR_SSL_WANT_READ) {
@@ -53,7 +54,8 @@ bool tls_session::readable_now() const noexcept {
     return ssl_ready && ph == phase::established && mbedtls_ssl_get_bytes_avail(&ssl) > 0;
 }
 
-int session_setup(tls_socket &t, tls_session &s, std::shared_ptr<const tls_conf> conf, int endpoint) {
+int session_setup(tls_socket &t, tls_session &s, std::shared_ptr<const tls_conf> conf,
+                  int endpoint) {
     if (s.ssl_ready) mbedtls_ssl_free(&s.ssl);
     mbedtls_ssl_init(&s.ssl);
     s.ssl_ready = true;
@@ -75,8 +77,8 @@ int session_setup(tls_socket &t, tls_session &s, std::shared_ptr<const tls_conf>
         mbedtls_ssl_set_bio(&s.ssl, &s, bio_send, bio_recv, nullptr);
     }
     if (t.is_dtls()) mbedtls_ssl_set_timer_cb(&s.ssl, &s, timer_set, timer_get);
-    if (endpoint == MBEDTLS_SSL_IS_CLIENT && t.opts.session_cache == ZSOCK_TLS_SESSION_CACHE_ENABLED &&
-        s.peer_len)
+    if (endpoint == MBEDTLS_SSL_IS_CLIENT &&
+        t.opts.session_cache == ZSOCK_TLS_SESSION_CACHE_ENABLED && s.peer_len)
         client_cache_load(s.peer, s.peer_len, &s.ssl);
     return 0;
 }
@@ -84,7 +86,8 @@ int session_setup(tls_socket &t, tls_session &s, std::shared_ptr<const tls_conf>
 int advance(tls_socket &t, tls_session &s, short *want) {
     if (t.error) return -t.error;
     switch (s.ph) {
-    case phase::idle: return -ENOTCONN;
+    case phase::idle:
+        return -ENOTCONN;
     case phase::connecting: {
         // Asking the transport to connect again is how its progress is read: 0 (or EISCONN) once
         // connected, EALREADY while pending, the failure (ECONNREFUSED...) once it failed.
@@ -97,8 +100,10 @@ int advance(tls_socket &t, tls_session &s, short *want) {
         s.ph = phase::handshaking;
         [[fallthrough]];
     }
-    case phase::handshaking: return handshake_steps(t, s, want);
-    case phase::established: return 0;
+    case phase::handshaking:
+        return handshake_steps(t, s, want);
+    case phase::established:
+        return 0;
     }
     return -EINVAL;
 }
@@ -142,7 +147,8 @@ void send_close_notify(tls_socket &t, tls_session &s, deadline d) {
             int r = s.close_notify_sent ? flush_pending(s) : mbedtls_ssl_close_notify(&s.ssl);
             s.close_notify_sent = true;
             if (r == 0 && !ssl_out_pending(&s.ssl)) return;
-            if (r != 0 && r != -EAGAIN && r != MBEDTLS_ERR_SSL_WANT_WRITE && r != MBEDTLS_ERR_SSL_WANT_READ)
+            if (r != 0 && r != -EAGAIN && r != MBEDTLS_ERR_SSL_WANT_WRITE &&
+                r != MBEDTLS_ERR_SSL_WANT_READ)
                 return;
         }
         if (wait_transport(t, POLLOUT, d) < 0) return;
@@ -169,7 +175,8 @@ int tls_connect(void *obj, const sockaddr *addr, socklen_t len) {
         }
         if (t.error) return -t.error;
         std::shared_ptr<const tls_conf> conf;
-        int r = build_conf(t.opts, {MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, t.min_minor()}, &conf);
+        int r = build_conf(
+            t.opts, {MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, t.min_minor()}, &conf);
         if (r < 0) return r;
         if (!t.sess) t.sess = std::make_unique<tls_session>(&t);
         s = t.sess.get();
@@ -215,10 +222,13 @@ int tls_listen(void *obj, int backlog) {
     if (t.is_dtls()) return t.ivt->listen ? t.ivt->listen(t.inner, backlog) : -EOPNOTSUPP;
     {
         std::lock_guard lock(t.mu);
-        if (t.sess && t.sess->ph != phase::idle) return -EINVAL; // Linux: listen on a connected TCP socket
+        if (t.sess && t.sess->ph != phase::idle)
+            return -EINVAL; // Linux: listen on a connected TCP socket
         if (!t.listen_conf) {
             std::shared_ptr<const tls_conf> conf;
-            int r = build_conf(t.opts, {MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM, t.min_minor()}, &conf);
+            int r = build_conf(t.opts,
+                               {MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM, t.min_minor()},
+                               &conf);
             if (r < 0) return r;
             t.listen_conf = std::move(conf);
         }
@@ -241,7 +251,8 @@ int tls_accept(void *obj, sockaddr *addr, socklen_t *len, int flags) {
         std::lock_guard lock(t.mu);
         if (!t.listening) return -EINVAL;
         if (!t.listen_conf) { // options changed since listen()
-            int r = build_conf(t.opts, {MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM, t.min_minor()},
+            int r = build_conf(t.opts,
+                               {MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM, t.min_minor()},
                                &t.listen_conf);
             if (r < 0) return r;
         }

@@ -21,7 +21,9 @@ namespace zsock::tls {
 namespace {
 constexpr int io_flags_send = MSG_DONTWAIT | MSG_NOSIGNAL;
 
-size_t clamp_len(size_t len) noexcept { return len > INT_MAX ? INT_MAX : len; }
+size_t clamp_len(size_t len) noexcept {
+    return len > INT_MAX ? INT_MAX : len;
+}
 } // namespace
 
 int bio_send(void *ctx, const unsigned char *buf, size_t len) {
@@ -72,7 +74,8 @@ int bio_recv_stored(void *ctx, unsigned char *buf, size_t len) {
     return static_cast<int>(n);
 }
 
-// ---- DTLS timer ----------------------------------------------------------------------------------
+// ---- DTLS timer
+// ----------------------------------------------------------------------------------
 
 deadline dtls_timer::expiry() const noexcept {
     if (fin_ms == 0) return std::nullopt;
@@ -89,13 +92,15 @@ void timer_set(void *ctx, uint32_t int_ms, uint32_t fin_ms) {
 int timer_get(void *ctx) {
     auto *s = static_cast<tls_session *>(ctx);
     if (s->timer.fin_ms == 0) return -1;
-    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - s->timer.start);
+    auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - s->timer.start);
     if (elapsed.count() >= s->timer.fin_ms) return 2;
     if (elapsed.count() >= s->timer.int_ms) return 1;
     return 0;
 }
 
-// ---- waiting -------------------------------------------------------------------------------------
+// ---- waiting
+// -------------------------------------------------------------------------------------
 
 deadline deadline_after(std::optional<std::chrono::milliseconds> d) noexcept {
     if (!d) return std::nullopt;
@@ -146,7 +151,8 @@ int wait_transport(tls_socket &t, short events, deadline d, int extra_fd) noexce
     }
 }
 
-// ---- errors --------------------------------------------------------------------------------------
+// ---- errors
+// --------------------------------------------------------------------------------------
 
 namespace {
 
@@ -155,7 +161,9 @@ bool is_alloc_failure(int ret) noexcept {
            ret == MBEDTLS_ERR_PK_ALLOC_FAILED || ret == MBEDTLS_ERR_MPI_ALLOC_FAILED;
 }
 
-int transport_errno(const tls_session &s) noexcept { return s.io_error ? -s.io_error : -EIO; }
+int transport_errno(const tls_session &s) noexcept {
+    return s.io_error ? -s.io_error : -EIO;
+}
 
 } // namespace
 
@@ -163,7 +171,8 @@ int map_handshake_error(const tls_session &s, int ret) noexcept {
     if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) return -EAGAIN;
     core::log_debug("tls fd {}: handshake failed, mbedTLS error -0x{:04x}, verify flags 0x{:x}",
                     s.owner->fd, -ret, s.verify_result);
-    if (ret == MBEDTLS_ERR_NET_SEND_FAILED || ret == MBEDTLS_ERR_NET_RECV_FAILED) return transport_errno(s);
+    if (ret == MBEDTLS_ERR_NET_SEND_FAILED || ret == MBEDTLS_ERR_NET_RECV_FAILED)
+        return transport_errno(s);
     if (ret == MBEDTLS_ERR_SSL_TIMEOUT) return -ETIMEDOUT;
     if (is_alloc_failure(ret)) return -ENOMEM;
     // Verification failures, fatal alerts, malformed or unexpected messages, the peer closing
@@ -174,13 +183,17 @@ int map_handshake_error(const tls_session &s, int ret) noexcept {
 
 int map_data_error(const tls_session &s, int ret) noexcept {
     if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE)
-        core::log_debug("tls fd {}: mbedTLS error -0x{:04x} during data transfer", s.owner->fd, -ret);
+        core::log_debug("tls fd {}: mbedTLS error -0x{:04x} during data transfer", s.owner->fd,
+                        -ret);
     switch (ret) {
     case MBEDTLS_ERR_SSL_WANT_READ:
-    case MBEDTLS_ERR_SSL_WANT_WRITE: return -EAGAIN;
+    case MBEDTLS_ERR_SSL_WANT_WRITE:
+        return -EAGAIN;
     case MBEDTLS_ERR_NET_SEND_FAILED:
-    case MBEDTLS_ERR_NET_RECV_FAILED: return transport_errno(s);
-    case MBEDTLS_ERR_SSL_TIMEOUT: return -ETIMEDOUT;
+    case MBEDTLS_ERR_NET_RECV_FAILED:
+        return transport_errno(s);
+    case MBEDTLS_ERR_SSL_TIMEOUT:
+        return -ETIMEDOUT;
     case MBEDTLS_ERR_SSL_CONN_EOF:
     case MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY:
     case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
@@ -192,8 +205,10 @@ int map_data_error(const tls_session &s, int ret) noexcept {
     case MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED:
     case MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION:
     // mbedTLS 2.28's answer to a record header announcing more than a record may hold.
-    case MBEDTLS_ERR_SSL_BAD_INPUT_DATA: return -ECONNABORTED;
-    default: break;
+    case MBEDTLS_ERR_SSL_BAD_INPUT_DATA:
+        return -ECONNABORTED;
+    default:
+        break;
     }
     if (is_alloc_failure(ret)) return -ENOMEM;
     // The BAD_HS_ range: a handshake message where none belongs (renegotiation attempts).

@@ -139,7 +139,8 @@ int set_tls(tls_socket &t, int name, const void *val, socklen_t len) {
         return 0;
     case ZSOCK_TLS_SESSION_CACHE:
         if (int r = get_int(val, len, &v); r < 0) return r;
-        if (v != ZSOCK_TLS_SESSION_CACHE_DISABLED && v != ZSOCK_TLS_SESSION_CACHE_ENABLED) return -EINVAL;
+        if (v != ZSOCK_TLS_SESSION_CACHE_DISABLED && v != ZSOCK_TLS_SESSION_CACHE_ENABLED)
+            return -EINVAL;
         o.session_cache = v;
         return 0;
     case ZSOCK_TLS_SESSION_CACHE_PURGE:
@@ -166,10 +167,12 @@ int set_tls(tls_socket &t, int name, const void *val, socklen_t len) {
     case ZSOCK_TLS_DTLS_SESSION_TIMEOUT: {
         uint32_t ms;
         if (int r = get_u32(val, len, &ms); r < 0) return r;
-        (name == ZSOCK_TLS_HANDSHAKE_TIMEOUT ? o.handshake_timeout_ms : o.dtls_session_timeout_ms) = ms;
+        (name == ZSOCK_TLS_HANDSHAKE_TIMEOUT ? o.handshake_timeout_ms : o.dtls_session_timeout_ms) =
+            ms;
         return 0;
     }
-    default: return -ENOPROTOOPT; // unknown, or read-only
+    default:
+        return -ENOPROTOOPT; // unknown, or read-only
     }
 }
 
@@ -177,13 +180,15 @@ int get_tls(tls_socket &t, int name, void *val, socklen_t *len) {
     const tls_options &o = t.opts;
     const tls_session *s = result_session(t);
     switch (name) {
-    case ZSOCK_TLS_SEC_TAG_LIST: return put_list(val, len, o.sec_tags.data(), o.sec_tags.size());
+    case ZSOCK_TLS_SEC_TAG_LIST:
+        return put_list(val, len, o.sec_tags.data(), o.sec_tags.size());
     case ZSOCK_TLS_CIPHERSUITE_LIST: {
         if (!o.ciphersuites.empty())
             return put_list(val, len, o.ciphersuites.data(), o.ciphersuites.size());
         const int *all = mbedtls_ssl_list_ciphersuites();
         size_t n = 0;
-        while (all[n]) ++n;
+        while (all[n])
+            ++n;
         return put_list(val, len, all, n);
     }
     case ZSOCK_TLS_CIPHERSUITE_USED: {
@@ -192,14 +197,19 @@ int get_tls(tls_socket &t, int name, void *val, socklen_t *len) {
         int id = ciphersuite_id_used(&s->ssl);
         return put_exact(val, len, &id, sizeof id);
     }
-    case ZSOCK_TLS_ALPN_LIST: return put_list(val, len, o.alpn_ptrs.data(), o.alpn_ptrs.size());
-    case ZSOCK_TLS_DTLS_HANDSHAKE_TIMEOUT_MIN: return put_exact(val, len, &o.dtls_hs_min_ms, sizeof(uint32_t));
-    case ZSOCK_TLS_DTLS_HANDSHAKE_TIMEOUT_MAX: return put_exact(val, len, &o.dtls_hs_max_ms, sizeof(uint32_t));
-    case ZSOCK_TLS_SESSION_CACHE: return put_exact(val, len, &o.session_cache, sizeof(int));
+    case ZSOCK_TLS_ALPN_LIST:
+        return put_list(val, len, o.alpn_ptrs.data(), o.alpn_ptrs.size());
+    case ZSOCK_TLS_DTLS_HANDSHAKE_TIMEOUT_MIN:
+        return put_exact(val, len, &o.dtls_hs_min_ms, sizeof(uint32_t));
+    case ZSOCK_TLS_DTLS_HANDSHAKE_TIMEOUT_MAX:
+        return put_exact(val, len, &o.dtls_hs_max_ms, sizeof(uint32_t));
+    case ZSOCK_TLS_SESSION_CACHE:
+        return put_exact(val, len, &o.session_cache, sizeof(int));
     case ZSOCK_TLS_DTLS_CID:
     case ZSOCK_TLS_DTLS_CID_STATUS:
     case ZSOCK_TLS_DTLS_CID_VALUE:
-    case ZSOCK_TLS_DTLS_PEER_CID_VALUE: return -ENOPROTOOPT; // see set_tls
+    case ZSOCK_TLS_DTLS_PEER_CID_VALUE:
+        return -ENOPROTOOPT; // see set_tls
     case ZSOCK_TLS_CERT_VERIFY_RESULT: {
         if (*len != sizeof(uint32_t)) return -EINVAL;
         if (!s || !s->hs_attempted) return -ENOTCONN;
@@ -224,16 +234,19 @@ int get_tls(tls_socket &t, int name, void *val, socklen_t *len) {
         int v = s->resumed ? 1 : 0;
         return put_exact(val, len, &v, sizeof v);
     }
-    case ZSOCK_TLS_HANDSHAKE_TIMEOUT: return put_exact(val, len, &o.handshake_timeout_ms, sizeof(uint32_t));
+    case ZSOCK_TLS_HANDSHAKE_TIMEOUT:
+        return put_exact(val, len, &o.handshake_timeout_ms, sizeof(uint32_t));
     case ZSOCK_TLS_DTLS_SESSION_TIMEOUT:
         return put_exact(val, len, &o.dtls_session_timeout_ms, sizeof(uint32_t));
-    default: return -ENOPROTOOPT; // unknown, or write-only
+    default:
+        return -ENOPROTOOPT; // unknown, or write-only
     }
 }
 
 std::optional<std::chrono::milliseconds> timeout_of(const timeval &tv) {
     if (tv.tv_sec == 0 && tv.tv_usec == 0) return std::nullopt; // {0,0}: wait forever
-    return std::chrono::milliseconds(static_cast<int64_t>(tv.tv_sec) * 1000 + (tv.tv_usec + 999) / 1000);
+    return std::chrono::milliseconds(static_cast<int64_t>(tv.tv_sec) * 1000 +
+                                     (tv.tv_usec + 999) / 1000);
 }
 
 } // namespace

@@ -22,8 +22,10 @@ void process_records(tls_socket &t, tls_session &s) {
         int r = mbedtls_ssl_read(&s.ssl, &none, 0);
         if (r == 0) {
             if (s.transport_eof && mbedtls_ssl_get_bytes_avail(&s.ssl) == 0) {
-                if (ZSOCK_SSL_FIELD(&s.ssl, in_left) > 0) t.fail(ECONNABORTED);
-                else s.peer_closed = true;
+                if (ZSOCK_SSL_FIELD(&s.ssl, in_left) > 0)
+                    t.fail(ECONNABORTED);
+                else
+                    s.peer_closed = true;
                 return;
             }
             if (!mbedtls_ssl_check_pending(&s.ssl)) return;
@@ -34,8 +36,10 @@ void process_records(tls_socket &t, tls_session &s) {
             return;
         }
         if (r == MBEDTLS_ERR_SSL_CONN_EOF) {
-            if (ZSOCK_SSL_FIELD(&s.ssl, in_left) > 0) t.fail(ECONNABORTED);
-            else s.peer_closed = true;
+            if (ZSOCK_SSL_FIELD(&s.ssl, in_left) > 0)
+                t.fail(ECONNABORTED);
+            else
+                s.peer_closed = true;
             return;
         }
         if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) return;
@@ -48,8 +52,10 @@ void process_records(tls_socket &t, tls_session &s) {
 short ready_events(tls_socket &t, tls_session &s, short events) {
     if (t.error) return POLLERR;
     short rev = 0;
-    if (s.peer_closed) rev |= POLLHUP | (events & POLLIN); // POLLIN too: recv() returns 0
-    else if ((events & POLLIN) && s.readable_now()) rev |= POLLIN;
+    if (s.peer_closed)
+        rev |= POLLHUP | (events & POLLIN); // POLLIN too: recv() returns 0
+    else if ((events & POLLIN) && s.readable_now())
+        rev |= POLLIN;
     return rev;
 }
 
@@ -120,7 +126,8 @@ int tls_poll_update(void *obj, short events, short krevents, short *revents) {
         if (r == -EAGAIN) return -EAGAIN;
         if (r < 0) {
             // A failed nonblocking connect looks like Linux's: writable, with an error.
-            *revents = static_cast<short>(POLLERR | (events & POLLOUT) | (t.error == ECONNREFUSED ? POLLHUP : 0));
+            *revents = static_cast<short>(POLLERR | (events & POLLOUT) |
+                                          (t.error == ECONNREFUSED ? POLLHUP : 0));
             return 0;
         }
         // Established just now: report from the fresh state (POLLOUT comes with the next wait).
@@ -128,7 +135,8 @@ int tls_poll_update(void *obj, short events, short krevents, short *revents) {
     if (ssl_out_pending(&s.ssl) && (kr & (POLLOUT | POLLERR | POLLHUP))) flush_pending(s);
     if ((kr & (POLLIN | POLLHUP | POLLERR)) && !s.readable_now()) process_records(t, s);
     short rev = ready_events(t, s, events);
-    if ((events & POLLOUT) && (kr & POLLOUT) && !ssl_out_pending(&s.ssl) && !s.peer_closed && !t.error)
+    if ((events & POLLOUT) && (kr & POLLOUT) && !ssl_out_pending(&s.ssl) && !s.peer_closed &&
+        !t.error)
         rev |= POLLOUT;
     if (kr & POLLERR) rev |= POLLERR;
     *revents = rev;

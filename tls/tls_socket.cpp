@@ -26,10 +26,14 @@ tls_socket::~tls_socket() = default;
 
 int tls_socket::min_minor() const noexcept {
     switch (proto) {
-    case ZSOCK_IPPROTO_TLS_1_0: return lowest_tls_minor();
-    case ZSOCK_IPPROTO_TLS_1_1: return std::max(lowest_tls_minor(), static_cast<int>(MBEDTLS_SSL_MINOR_VERSION_2));
-    case ZSOCK_IPPROTO_DTLS_1_0: return lowest_dtls_minor();
-    default: return MBEDTLS_SSL_MINOR_VERSION_3;
+    case ZSOCK_IPPROTO_TLS_1_0:
+        return lowest_tls_minor();
+    case ZSOCK_IPPROTO_TLS_1_1:
+        return std::max(lowest_tls_minor(), static_cast<int>(MBEDTLS_SSL_MINOR_VERSION_2));
+    case ZSOCK_IPPROTO_DTLS_1_0:
+        return lowest_dtls_minor();
+    default:
+        return MBEDTLS_SSL_MINOR_VERSION_3;
     }
 }
 
@@ -38,10 +42,15 @@ deadline tls_socket::deadline_for(wait_kind k) {
     {
         std::lock_guard lock(mu);
         switch (k) {
-        case wait_kind::send: bound = sndtimeo; break;
-        case wait_kind::recv: bound = rcvtimeo; break;
+        case wait_kind::send:
+            bound = sndtimeo;
+            break;
+        case wait_kind::recv:
+            bound = rcvtimeo;
+            break;
         case wait_kind::handshake:
-            if (opts.handshake_timeout_ms) bound = std::chrono::milliseconds(opts.handshake_timeout_ms);
+            if (opts.handshake_timeout_ms)
+                bound = std::chrono::milliseconds(opts.handshake_timeout_ms);
             break;
         }
     }
@@ -55,8 +64,12 @@ int tls_socket::fail(int err) noexcept {
 
 namespace {
 
-ssize_t t_read(void *obj, void *buf, size_t len) { return tls_recvfrom(obj, buf, len, 0, nullptr, nullptr); }
-ssize_t t_write(void *obj, const void *buf, size_t len) { return tls_sendto(obj, buf, len, 0, nullptr, 0); }
+ssize_t t_read(void *obj, void *buf, size_t len) {
+    return tls_recvfrom(obj, buf, len, 0, nullptr, nullptr);
+}
+ssize_t t_write(void *obj, const void *buf, size_t len) {
+    return tls_sendto(obj, buf, len, 0, nullptr, 0);
+}
 
 int t_close(void *obj, int fd) {
     auto *t = static_cast<tls_socket *>(obj);
@@ -64,7 +77,8 @@ int t_close(void *obj, int fd) {
         // close_notify, best effort: a blocking socket gives the transport a moment to take it.
         deadline d = clock::now() + std::chrono::milliseconds(t->nonblock ? 0 : 1000);
         if (t->sess) send_close_notify(*t, *t->sess, d);
-        for (auto &p : t->peers) send_close_notify(*t, *p, clock::now());
+        for (auto &p : t->peers)
+            send_close_notify(*t, *p, clock::now());
     }
     int r = t->ivt->fd.close(t->inner, fd);
     delete t;
@@ -108,7 +122,8 @@ int t_shutdown(void *obj, int how) {
     auto &t = *static_cast<tls_socket *>(obj);
     if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
     if (how != SHUT_RD && !t.is_dtls() && t.sess) {
-        deadline d = earliest(t.deadline_for(wait_kind::send), clock::now() + std::chrono::seconds(1));
+        deadline d =
+            earliest(t.deadline_for(wait_kind::send), clock::now() + std::chrono::seconds(1));
         send_close_notify(t, *t.sess, d);
         std::lock_guard lock(t.mu);
         t.write_shut = true;
@@ -136,7 +151,9 @@ bool is_tls_proto(int proto) noexcept {
            proto == ZSOCK_IPPROTO_DTLS_1_0 || proto == ZSOCK_IPPROTO_DTLS_1_2;
 }
 
-bool tls_is_supported(int, int, int proto) { return is_tls_proto(proto); }
+bool tls_is_supported(int, int, int proto) {
+    return is_tls_proto(proto);
+}
 
 int tls_create(int family, int type, int proto) {
     if (family != AF_INET && family != AF_INET6) return -EAFNOSUPPORT;
@@ -150,7 +167,8 @@ int tls_create(int family, int type, int proto) {
     // The transport: whatever the registry offers below TLS (an offloaded stack, or native).
     zsock_socket_impl impl{};
     const int tproto = dtls ? IPPROTO_UDP : IPPROTO_TCP;
-    if (int r = zsock_find_socket_impl(family, base, tproto, ZSOCK_TLS_PRIORITY + 1, false, &impl); r < 0)
+    if (int r = zsock_find_socket_impl(family, base, tproto, ZSOCK_TLS_PRIORITY + 1, false, &impl);
+        r < 0)
         return r;
     int fd = impl.create(family, base | flags, tproto);
     if (fd < 0) return fd;
@@ -211,8 +229,9 @@ ZSOCK_API extern const int zsock_tls_anchor;
 const int zsock_tls_anchor = 1;
 
 __attribute__((constructor)) static void zsock_tls_register(void) {
-    zsock_socket_impl impl{"tls", ZSOCK_TLS_PRIORITY, AF_UNSPEC, zsock::tls::tls_is_supported,
-                           zsock::tls::tls_create, 0};
+    zsock_socket_impl impl{
+        "tls", ZSOCK_TLS_PRIORITY, AF_UNSPEC, zsock::tls::tls_is_supported, zsock::tls::tls_create,
+        0};
     if (int r = zsock_register_socket_impl(&impl); r < 0)
         zsock::core::log_warn("tls: registration failed ({})", r);
 }

@@ -65,11 +65,11 @@ struct tls_session {
     bool peer_closed = false;   // close_notify or transport EOF seen
     bool transport_eof = false; // the transport's recv returned 0
     bool close_notify_sent = false;
-    bool hs_done_once = false;  // a handshake completed (verify result, suite, ALPN are valid)
+    bool hs_done_once = false; // a handshake completed (verify result, suite, ALPN are valid)
     bool hs_attempted = false;
     bool resumed = false;
     uint32_t verify_result = 0;
-    int io_error = 0;           // errno of the transport call behind NET_SEND/RECV_FAILED
+    int io_error = 0; // errno of the transport call behind NET_SEND/RECV_FAILED
     sockaddr_storage peer{};
     socklen_t peer_len = 0;
     dtls_timer timer;
@@ -101,17 +101,18 @@ public:
 
     std::mutex mu;
     tls_options opts;
-    std::shared_ptr<const tls_conf> listen_conf; // servers: shared by the accepted sockets
-    std::unique_ptr<tls_session> sess;           // TLS, DTLS client
+    std::shared_ptr<const tls_conf> listen_conf;     // servers: shared by the accepted sockets
+    std::unique_ptr<tls_session> sess;               // TLS, DTLS client
     std::vector<std::unique_ptr<tls_session>> peers; // DTLS server: one session per peer
-    tls_session *current_peer = nullptr;         // DTLS server: the peer of the last datagram
+    tls_session *current_peer = nullptr;             // DTLS server: the peer of the last datagram
     bool listening = false;
     bool is_server = false;
-    std::atomic<bool> nonblock{false}; // the transport's O_NONBLOCK, mirrored (F_SETFL, FIONBIO, accept4)
+    std::atomic<bool> nonblock{
+        false}; // the transport's O_NONBLOCK, mirrored (F_SETFL, FIONBIO, accept4)
     bool write_shut = false;
     bool connect_reported = false;
     short last_kev = 0; // what the last poll prepare asked the transport for
-    int error = 0; // latched errno: every later call fails with it, SO_ERROR reports it
+    int error = 0;      // latched errno: every later call fails with it, SO_ERROR reports it
     std::atomic<bool> closing{false};
     std::optional<std::chrono::milliseconds> rcvtimeo, sndtimeo; // nullopt: forever
 
@@ -153,10 +154,12 @@ int map_handshake_error(const tls_session &s, int ret) noexcept;
 /// mbedTLS error during data transfer -> negative errno (ECONNABORTED, EIO, ENOMEM, transport).
 int map_data_error(const tls_session &s, int ret) noexcept;
 
-// ---- tls_handshake.cpp ---------------------------------------------------------------------------
+// ---- tls_handshake.cpp
+// ---------------------------------------------------------------------------
 
 /// Sets up s.ssl over conf (hostname, BIO, timer, cached session). Returns 0 or -errno.
-int session_setup(tls_socket &t, tls_session &s, std::shared_ptr<const tls_conf> conf, int endpoint);
+int session_setup(tls_socket &t, tls_session &s, std::shared_ptr<const tls_conf> conf,
+                  int endpoint);
 
 /// A handshake step's answer for a DTLS server whose ClientHello lacked a valid cookie (mbedTLS
 /// sent a HelloVerifyRequest): the session is to be dropped, statelessly.
@@ -212,7 +215,8 @@ int tls_getsockopt(void *obj, int level, int name, void *val, socklen_t *len);
 int tls_poll_prepare(void *obj, short events, short *kevents);
 int tls_poll_update(void *obj, short events, short krevents, short *revents);
 
-// ---- tls_socket.cpp ------------------------------------------------------------------------------
+// ---- tls_socket.cpp
+// ------------------------------------------------------------------------------
 
 extern const zsock_socket_vtable tls_vtable;
 

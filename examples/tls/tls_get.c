@@ -69,7 +69,8 @@ int main(int argc, char **argv) {
     }
     char buf[4096];
     ssize_t got;
-    while ((got = zsock_recv(fd, buf, sizeof buf, 0)) > 0) fwrite(buf, 1, (size_t)got, stdout);
+    while ((got = zsock_recv(fd, buf, sizeof buf, 0)) > 0)
+        fwrite(buf, 1, (size_t)got, stdout);
     if (got < 0) perror("recv");
     zsock_close(fd); /* sends close_notify */
     return got < 0;

@@ -28,8 +28,10 @@ int dtls_socket(int role, std::vector<sec_tag_t> tags) {
     REQUIRE(fd >= 0);
     REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_DTLS_ROLE, &role, sizeof role) == 0);
     if (!tags.empty())
-        REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags.data(), tags.size() * sizeof(sec_tag_t)) == 0);
-    if (role == TLS_DTLS_ROLE_CLIENT) REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, "localhost", 10) == 0);
+        REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags.data(),
+                                 tags.size() * sizeof(sec_tag_t)) == 0);
+    if (role == TLS_DTLS_ROLE_CLIENT)
+        REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, "localhost", 10) == 0);
     return fd;
 }
 
@@ -64,10 +66,12 @@ struct echo_server {
             while (!stop) {
                 sockaddr_in from{};
                 socklen_t fl = sizeof from;
-                ssize_t n = zsock_recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&from), &fl);
+                ssize_t n = zsock_recvfrom(fd, buf, sizeof buf, 0,
+                                           reinterpret_cast<sockaddr *>(&from), &fl);
                 if (n < 0) continue;
                 ++served;
-                zsock_sendto(fd, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr *>(&from), fl);
+                zsock_sendto(fd, buf, static_cast<size_t>(n), 0,
+                             reinterpret_cast<sockaddr *>(&from), fl);
             }
         });
     }
@@ -116,8 +120,8 @@ TEST_CASE("dtls: server against openssl s_client -dtls1_2, with the cookie excha
     uint16_t port = 0;
     fd_guard s(dtls_server(&port));
     const pki &p = the_pki();
-    child c({"openssl", "s_client", "-dtls1_2", "-connect", "127.0.0.1:" + std::to_string(port), "-CAfile",
-             p.path("ca.pem"), "-servername", "localhost", "-verify_return_error"});
+    child c({"openssl", "s_client", "-dtls1_2", "-connect", "127.0.0.1:" + std::to_string(port),
+             "-CAfile", p.path("ca.pem"), "-servername", "localhost", "-verify_return_error"});
     c.write_stdin("hello dtls server\n");
     char buf[256];
     sockaddr_in from{};
@@ -180,7 +184,9 @@ TEST_CASE("dtls: client rules: EISCONN, EDESTADDRREQ, ENOTCONN, EMSGSIZE") {
     CHECK(zsock_send(fd, big.data(), big.size(), 0) == -1);
     CHECK(errno == EMSGSIZE);
     // sendmsg: several iovecs are gathered into one record...
-    iovec iov[3] = {{const_cast<char *>("one "), 4}, {const_cast<char *>("two "), 4}, {const_cast<char *>("three"), 5}};
+    iovec iov[3] = {{const_cast<char *>("one "), 4},
+                    {const_cast<char *>("two "), 4},
+                    {const_cast<char *>("three"), 5}};
     msghdr msg{};
     msg.msg_iov = iov;
     msg.msg_iovlen = 3;
@@ -205,7 +211,8 @@ TEST_CASE("dtls: client rules: EISCONN, EDESTADDRREQ, ENOTCONN, EMSGSIZE") {
     CHECK((rmsg.msg_flags & MSG_TRUNC) != 0);
 }
 
-TEST_CASE("dtls: TLS_DTLS_HANDSHAKE_ON_CONNECT 0 handshakes on first use; MSG_PEEK keeps the datagram") {
+TEST_CASE(
+    "dtls: TLS_DTLS_HANDSHAKE_ON_CONNECT 0 handshakes on first use; MSG_PEEK keeps the datagram") {
     add_standard_credentials();
     echo_server srv;
     fd_guard fd(dtls_socket(TLS_DTLS_ROLE_CLIENT, {tag_ca}));
@@ -214,7 +221,8 @@ TEST_CASE("dtls: TLS_DTLS_HANDSHAKE_ON_CONNECT 0 handshakes on first use; MSG_PE
     REQUIRE(connect_to(fd, srv.port) == 0);
     int suite = 0;
     socklen_t len = sizeof suite;
-    CHECK(zsock_getsockopt(fd, SOL_TLS, TLS_CIPHERSUITE_USED, &suite, &len) == -1); // no handshake yet
+    CHECK(zsock_getsockopt(fd, SOL_TLS, TLS_CIPHERSUITE_USED, &suite, &len) ==
+          -1); // no handshake yet
     CHECK(errno == ENOTCONN);
     REQUIRE(zsock_send(fd, "lazy", 4, 0) == 4);
     REQUIRE(zsock_getsockopt(fd, SOL_TLS, TLS_CIPHERSUITE_USED, &suite, &len) == 0);
@@ -304,7 +312,8 @@ TEST_CASE("dtls: retransmission follows the handshake timeouts, then ETIMEDOUT")
     CHECK(took < std::chrono::milliseconds(5000));
     int hellos = 0;
     char buf[2048];
-    while (::recv(raw, buf, sizeof buf, MSG_DONTWAIT) > 0) ++hellos;
+    while (::recv(raw, buf, sizeof buf, MSG_DONTWAIT) > 0)
+        ++hellos;
     CHECK(hellos >= 3);
     ::close(raw);
 }

@@ -3,9 +3,10 @@
 // transfer each way, close_notify, and the options a connected client reports.
 #include <catch2/catch.hpp>
 
-#include <cstring>
-#include <string>
 #include <array>
+#include <cstring>
+#include <memory>
+#include <string>
 #include <thread>
 
 #include <mbedtls/ssl.h>
@@ -20,7 +21,8 @@ using zsock_test::fd_guard;
 
 namespace {
 
-std::vector<std::string> server_cert_args(const char *cert = "server.pem", const char *key = "server.key") {
+std::vector<std::string> server_cert_args(const char *cert = "server.pem",
+                                          const char *key = "server.key") {
     const pki &p = the_pki();
     return {"-cert", p.path(cert), "-key", p.path(key)};
 }
@@ -42,7 +44,8 @@ uint32_t verify_result(int fd) {
 int failing_connect(uint16_t port, std::vector<sec_tag_t> tags, const char *host, uint32_t *flags) {
     fd_guard fd(zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS_1_2));
     REQUIRE(fd >= 0);
-    REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags.data(), tags.size() * sizeof(sec_tag_t)) == 0);
+    REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags.data(),
+                             tags.size() * sizeof(sec_tag_t)) == 0);
     REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, host, strlen(host) + 1) == 0);
     sockaddr_in a = zsock_test::loopback4(port);
     if (zsock_connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0) return 0;
@@ -121,10 +124,13 @@ TEST_CASE("client: TLS_PEER_VERIFY and TLS_HOSTNAME rules") {
         int fd = zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS_1_2);
         REQUIRE(fd >= 0);
         if (!tags.empty())
-            REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags.data(), tags.size() * sizeof(sec_tag_t)) == 0);
+            REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags.data(),
+                                     tags.size() * sizeof(sec_tag_t)) == 0);
         return fd;
     };
-    auto connect_ok = [&](int fd) { return zsock_connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0; };
+    auto connect_ok = [&](int fd) {
+        return zsock_connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
+    };
 
     SECTION("OPTIONAL: a name mismatch is reported, not fatal") {
         fd_guard fd(make({tag_ca}));
@@ -205,7 +211,8 @@ TEST_CASE("client: PSK") {
 
 TEST_CASE("client: a PSK the server does not know fails with ECONNABORTED") {
     add_standard_credentials();
-    s_server srv({"-nocert", "-psk", "ffffffffffffffffffffffffffffffff", "-psk_identity", psk_identity});
+    s_server srv(
+        {"-nocert", "-psk", "ffffffffffffffffffffffffffffffff", "-psk_identity", psk_identity});
     CHECK(tls_client(srv.port, {tag_psk}, nullptr) == -ECONNABORTED);
 }
 
@@ -430,7 +437,8 @@ TEST_CASE("client: a nonblocking handshake driven by zsock_poll") {
     std::string got;
     while (got.size() < 9) {
         ssize_t n = zsock_recv(fd, buf, sizeof buf, 0);
-        if (n > 0) got.append(buf, static_cast<size_t>(n));
+        if (n > 0)
+            got.append(buf, static_cast<size_t>(n));
         else {
             REQUIRE(errno == EAGAIN);
             REQUIRE(zsock_poll(&pfd, 1, 5000) == 1);
@@ -461,4 +469,64 @@ TEST_CASE("client: a nonblocking connect to a closed port reports POLLERR and SO
 TEST_CASE("client: a blocking connect to a closed port fails with ECONNREFUSED") {
     uint16_t port = free_port();
     CHECK(tls_client(port, {}, nullptr) == -ECONNREFUSED);
+}
+
+TEST_CASE("client: the transport's end without close_notify gives 0 from recv") {
+    add_standard_credentials();
+    auto srv = std::make_unique<s_server>(server_cert_args());
+    fd_guard fd(tls_client(srv->port, {tag_ca}));
+    REQUIRE(fd >= 0);
+    srv.reset(); // kills openssl: the kernel closes its socket, no TLS alert is sent
+    char buf[8];
+    CHECK(zsock_recv(fd, buf, sizeof buf, 0) == 0);
+    CHECK(zsock_recv(fd, buf, sizeof buf, 0) == 0);
+    CHECK(zsock_send(fd, "x", 1, 0) == -1);
+    CHECK(errno == ECONNABORTED);
+}
+
+TEST_CASE("client: TLS_CERT_NOCOPY with a DER CA that is deleted while the socket lives") {
+    add_standard_credentials();
+    s_server srv(cat(server_cert_args(), std::vector<std::string>{"-rev"}));
+    std::string der = the_pki().der("ca.der");
+    REQUIRE(zsock_tls_credential_add(60, TLS_CREDENTIAL_CA_CERTIFICATE, der.data(), der.size()) ==
+            0);
+    fd_guard fd(zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS_1_2));
+    int nocopy = TLS_CERT_NOCOPY_OPTIONAL;
+    REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_CERT_NOCOPY, &nocopy, sizeof nocopy) == 0);
+    sec_tag_t tag = 60;
+    REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, &tag, sizeof tag) == 0);
+    REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, "localhost", 10) == 0);
+    sockaddr_in a = zsock_test::loopback4(srv.port);
+    REQUIRE(zsock_connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
+    // mbedTLS points into the stored DER: the socket keeps it alive past the delete.
+    REQUIRE(zsock_tls_credential_delete(60, TLS_CREDENTIAL_CA_CERTIFICATE) == 0);
+    REQUIRE(send_all(fd, "nocopy\n"));
+    CHECK(recv_n(fd, 7) == "ypocon\n");
+    CHECK(verify_result(fd) == 0);
+}
+
+TEST_CASE("client: TLS_SESSION_CACHE_PURGE forgets saved sessions") {
+    add_standard_credentials();
+    s_server srv(cat(server_cert_args(), std::vector<std::string>{"-www"}));
+    int one = TLS_SESSION_CACHE_ENABLED;
+    auto connect_reused = [&] {
+        fd_guard fd(zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS_1_2));
+        sec_tag_t tag = tag_ca;
+        REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, &tag, sizeof tag) == 0);
+        REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, "localhost", 10) == 0);
+        REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_SESSION_CACHE, &one, sizeof one) == 0);
+        sockaddr_in a = zsock_test::loopback4(srv.port);
+        REQUIRE(zsock_connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
+        int reused = -1;
+        socklen_t len = sizeof reused;
+        REQUIRE(zsock_getsockopt(fd, SOL_TLS, ZSOCK_TLS_SESSION_REUSED, &reused, &len) == 0);
+        REQUIRE(send_all(fd, "GET / HTTP/1.0\r\n\r\n"));
+        recv_all(fd);
+        return reused;
+    };
+    connect_reused();
+    CHECK(connect_reused() == 1);
+    fd_guard purger(zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS_1_2));
+    REQUIRE(zsock_setsockopt(purger, SOL_TLS, TLS_SESSION_CACHE_PURGE, nullptr, 0) == 0);
+    CHECK(connect_reused() == 0);
 }

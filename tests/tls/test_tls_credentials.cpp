@@ -19,7 +19,8 @@ namespace {
 struct cleanup {
     std::vector<std::pair<sec_tag_t, tls_credential_type>> items;
     ~cleanup() {
-        for (auto &[t, ty] : items) zsock_tls_credential_delete(t, ty);
+        for (auto &[t, ty] : items)
+            zsock_tls_credential_delete(t, ty);
     }
 };
 } // namespace
@@ -88,7 +89,8 @@ TEST_CASE("credentials: key material is zeroized on delete") {
     REQUIRE(blob->bytes().size() == sizeof key);
     CHECK(std::memcmp(blob->bytes().data(), key, sizeof key) == 0);
     REQUIRE(zsock_tls_credential_delete(103, TLS_CREDENTIAL_PSK) == 0);
-    for (unsigned char b : blob->bytes()) CHECK(b == 0);
+    for (unsigned char b : blob->bytes())
+        CHECK(b == 0);
 }
 
 TEST_CASE("credentials: the capacity is configurable and a full store gives ENOMEM") {
@@ -120,18 +122,21 @@ TEST_CASE("credentials: validated when TLS_SEC_TAG_LIST is set") {
         return r == 0 ? 0 : errno;
     };
     // PEM and DER, certificates, keys and PSKs all parse.
-    CHECK(set({tls_test::tag_ca, tls_test::tag_server, tls_test::tag_ca_der, tls_test::tag_server_der,
-               tls_test::tag_psk}) == 0);
+    CHECK(set({tls_test::tag_ca, tls_test::tag_server, tls_test::tag_ca_der,
+               tls_test::tag_server_der, tls_test::tag_psk}) == 0);
     CHECK(set({tls_test::tag_ca, 4242}) == ENOENT);
 
     cleanup c;
-    const char garbage[] = "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n";
-    REQUIRE(zsock_tls_credential_add(120, TLS_CREDENTIAL_CA_CERTIFICATE, garbage, sizeof garbage) == 0);
+    const char garbage[] =
+        "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n";
+    REQUIRE(zsock_tls_credential_add(120, TLS_CREDENTIAL_CA_CERTIFICATE, garbage, sizeof garbage) ==
+            0);
     c.items.push_back({120, TLS_CREDENTIAL_CA_CERTIFICATE});
     CHECK(set({120}) == EINVAL);
 
     const unsigned char der_garbage[] = {0x30, 0x03, 0x02, 0x01, 0x00};
-    REQUIRE(zsock_tls_credential_add(121, TLS_CREDENTIAL_CA_CERTIFICATE, der_garbage, sizeof der_garbage) == 0);
+    REQUIRE(zsock_tls_credential_add(121, TLS_CREDENTIAL_CA_CERTIFICATE, der_garbage,
+                                     sizeof der_garbage) == 0);
     c.items.push_back({121, TLS_CREDENTIAL_CA_CERTIFICATE});
     CHECK(set({121}) == EINVAL);
 
@@ -140,13 +145,15 @@ TEST_CASE("credentials: validated when TLS_SEC_TAG_LIST is set") {
     c.items.push_back({122, TLS_CREDENTIAL_PSK});
     CHECK(set({122}) == EINVAL);
     auto cert = tls_test::the_pki().pem("server.pem");
-    REQUIRE(zsock_tls_credential_add(123, TLS_CREDENTIAL_PUBLIC_CERTIFICATE, cert.data(), cert.size()) == 0);
+    REQUIRE(zsock_tls_credential_add(123, TLS_CREDENTIAL_PUBLIC_CERTIFICATE, cert.data(),
+                                     cert.size()) == 0);
     c.items.push_back({123, TLS_CREDENTIAL_PUBLIC_CERTIFICATE});
     CHECK(set({123}) == EINVAL);
 
     // PEM passed with strlen() (no NUL) is accepted too.
     auto ca = tls_test::the_pki().pem("ca.pem");
-    REQUIRE(zsock_tls_credential_add(124, TLS_CREDENTIAL_CA_CERTIFICATE, ca.data(), ca.size() - 1) == 0);
+    REQUIRE(zsock_tls_credential_add(124, TLS_CREDENTIAL_CA_CERTIFICATE, ca.data(),
+                                     ca.size() - 1) == 0);
     c.items.push_back({124, TLS_CREDENTIAL_CA_CERTIFICATE});
     CHECK(set({124}) == 0);
 

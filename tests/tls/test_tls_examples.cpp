@@ -28,10 +28,11 @@ TEST_CASE("example tls_get reports a certificate it cannot trust") {
 TEST_CASE("example tls_echo_server with openssl s_client") {
     const pki &p = the_pki();
     uint16_t port = free_port();
-    child srv({TLS_ECHO_SERVER_BIN, std::to_string(port), p.path("server.pem"), p.path("server.key"), "1"});
+    child srv({TLS_ECHO_SERVER_BIN, std::to_string(port), p.path("server.pem"),
+               p.path("server.key"), "1"});
     REQUIRE(srv.wait_output("listening"));
-    child c({"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(port), "-CAfile", p.path("ca.pem"),
-             "-servername", "localhost", "-verify_return_error"});
+    child c({"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(port), "-CAfile",
+             p.path("ca.pem"), "-servername", "localhost", "-verify_return_error"});
     c.write_stdin("echo me\n");
     CHECK(c.wait_output("Verify return code: 0 (ok)"));
     // s_client prints what it receives (and never its own input): this is the echo.
@@ -43,8 +44,8 @@ TEST_CASE("example tls_echo_server with openssl s_client") {
 TEST_CASE("example dtls_client against openssl s_server -dtls1_2") {
     const pki &p = the_pki();
     s_server srv({"-cert", p.path("server.pem"), "-key", p.path("server.key")}, "", true);
-    child cl({DTLS_CLIENT_BIN, "127.0.0.1", std::to_string(srv.port), p.path("ca.pem"), "datagram hello",
-              "localhost"});
+    child cl({DTLS_CLIENT_BIN, "127.0.0.1", std::to_string(srv.port), p.path("ca.pem"),
+              "datagram hello", "localhost"});
     REQUIRE(srv.proc.wait_output("datagram hello"));
     srv.proc.write_stdin("datagram answer\n");
     REQUIRE(cl.wait_exit() == 0);

@@ -121,7 +121,8 @@ private:
                 from_server.append(buf, static_cast<size_t>(n));
                 // Forward whole records; application records go through the mangler.
                 while (from_server.size() >= 5) {
-                    size_t len = (static_cast<unsigned char>(from_server[3]) << 8) | static_cast<unsigned char>(from_server[4]);
+                    size_t len = (static_cast<unsigned char>(from_server[3]) << 8) |
+                                 static_cast<unsigned char>(from_server[4]);
                     if (from_server.size() < 5 + len) break;
                     std::string rec = from_server.substr(0, 5 + len);
                     from_server.erase(0, 5 + len);
@@ -199,11 +200,16 @@ TEST_CASE("hostile: garbage or a truncated record instead of a ServerHello fails
     add_standard_credentials();
     raw_listener srv;
     std::string reply;
-    SECTION("an HTTP answer") { reply = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"; }
-    SECTION("a handshake record cut short, then the end of the stream") {
-        reply = std::string("\x16\x03\x03\x00\x40\x02\x00\x00\x3c\x03\x03", 11) + std::string(10, 'x');
+    SECTION("an HTTP answer") {
+        reply = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
     }
-    SECTION("an alert") { reply = std::string("\x15\x03\x03\x00\x02\x02\x28", 7); }
+    SECTION("a handshake record cut short, then the end of the stream") {
+        reply =
+            std::string("\x16\x03\x03\x00\x40\x02\x00\x00\x3c\x03\x03", 11) + std::string(10, 'x');
+    }
+    SECTION("an alert") {
+        reply = std::string("\x15\x03\x03\x00\x02\x02\x28", 7);
+    }
     std::thread peer([&] {
         int c = ::accept4(srv.fd, nullptr, nullptr, SOCK_CLOEXEC);
         raw_read(c, 500); // the ClientHello
@@ -217,13 +223,15 @@ TEST_CASE("hostile: garbage or a truncated record instead of a ServerHello fails
     peer.join();
 }
 
-TEST_CASE("hostile: a server that stops mid-handshake: ETIMEDOUT, or EAGAIN/poll timeouts when nonblocking") {
+TEST_CASE("hostile: a server that stops mid-handshake: ETIMEDOUT, or EAGAIN/poll timeouts when "
+          "nonblocking") {
     add_standard_credentials();
     raw_listener srv;
     std::atomic<bool> done{false};
     std::thread peer([&] {
         int c = ::accept4(srv.fd, nullptr, nullptr, SOCK_CLOEXEC);
-        while (!done) raw_read(c, 50); // swallows the ClientHello, answers nothing
+        while (!done)
+            raw_read(c, 50); // swallows the ClientHello, answers nothing
         ::close(c);
     });
     SECTION("blocking") {
@@ -318,7 +326,8 @@ TEST_CASE("poll: records without application data do not wake it") {
     REQUIRE(c >= 0);
     // Reach into the server's mbedTLS session (test-only) to send records a normal send() never
     // produces: an empty application record and a warning alert.
-    auto *srv = static_cast<zsock::tls::tls_socket *>(zsock_fd_get_obj(s, &zsock::tls::tls_vtable, ENOTSOCK));
+    auto *srv = static_cast<zsock::tls::tls_socket *>(
+        zsock_fd_get_obj(s, &zsock::tls::tls_vtable, ENOTSOCK));
     REQUIRE(srv);
     {
         std::lock_guard lock(srv->mu);
@@ -330,7 +339,8 @@ TEST_CASE("poll: records without application data do not wake it") {
     zsock_pollfd p{c, POLLIN, 0};
     CHECK(zsock_poll(&p, 1, 300) == 0); // the records arrived, and nothing is readable
     char probe;
-    CHECK(::recv(c, &probe, 1, MSG_DONTWAIT | MSG_PEEK) == -1); // poll consumed them from the kernel
+    CHECK(::recv(c, &probe, 1, MSG_DONTWAIT | MSG_PEEK) ==
+          -1); // poll consumed them from the kernel
     REQUIRE(send_all(s, "real data"));
     REQUIRE(zsock_poll(&p, 1, 2000) == 1);
     CHECK(p.revents == POLLIN);

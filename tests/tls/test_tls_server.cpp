@@ -22,14 +22,22 @@ namespace {
 
 child s_client(uint16_t port, std::vector<std::string> extra, std::string stdin_file = "") {
     const pki &p = the_pki();
-    std::vector<std::string> argv = {"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(port),
-                                     "-CAfile", p.path("ca.pem"), "-servername", "localhost",
+    std::vector<std::string> argv = {"openssl",
+                                     "s_client",
+                                     "-connect",
+                                     "127.0.0.1:" + std::to_string(port),
+                                     "-CAfile",
+                                     p.path("ca.pem"),
+                                     "-servername",
+                                     "localhost",
                                      "-verify_return_error"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return child(argv, stdin_file);
 }
 
-int set_int(int fd, int name, int v) { return zsock_setsockopt(fd, SOL_TLS, name, &v, sizeof v); }
+int set_int(int fd, int name, int v) {
+    return zsock_setsockopt(fd, SOL_TLS, name, &v, sizeof v);
+}
 
 uint32_t verify_result(int fd) {
     uint32_t flags = 0xffffffff;
@@ -152,12 +160,14 @@ TEST_CASE("server: PSK") {
         int suite = 0;
         socklen_t len = sizeof suite;
         REQUIRE(zsock_getsockopt(s, SOL_TLS, TLS_CIPHERSUITE_USED, &suite, &len) == 0);
-        CHECK(std::string(mbedtls_ssl_get_ciphersuite_name(suite)).find("PSK") != std::string::npos);
+        CHECK(std::string(mbedtls_ssl_get_ciphersuite_name(suite)).find("PSK") !=
+              std::string::npos);
         c.write_stdin("psk data\n");
         CHECK(recv_n(s, 9) == "psk data\n");
     }
     SECTION("a wrong key") {
-        child c = s_client(port, {"-psk", "ffffffffffffffffffffffffffffffff", "-psk_identity", psk_identity});
+        child c = s_client(
+            port, {"-psk", "ffffffffffffffffffffffffffffffff", "-psk_identity", psk_identity});
         CHECK(zsock_accept(l, nullptr, nullptr) == -1);
         CHECK(errno == ECONNABORTED);
     }
@@ -283,8 +293,10 @@ TEST_CASE("server: a nonblocking listener, handshakes driven by zsock_poll") {
         REQUIRE(zsock_poll(&p, 1, 5000) == 1);
         REQUIRE(++polls < 100);
         ssize_t r = zsock_recv(s, buf, sizeof buf, 0);
-        if (r > 0) got.append(buf, static_cast<size_t>(r));
-        else REQUIRE(errno == EAGAIN);
+        if (r > 0)
+            got.append(buf, static_cast<size_t>(r));
+        else
+            REQUIRE(errno == EAGAIN);
     }
     int suite = 0;
     socklen_t len = sizeof suite;

@@ -19,7 +19,9 @@ using zsock_test::fd_guard;
 
 namespace {
 
-int errno_of(int r) { return r < 0 ? errno : 0; }
+int errno_of(int r) {
+    return r < 0 ? errno : 0;
+}
 
 // A connected zsock TLS pair over loopback: {client, server}, both blocking.
 std::pair<fd_guard, fd_guard> tls_pair() {
@@ -93,8 +95,9 @@ TEST_CASE("socket: SOL_TLS option directions and errors") {
         return errno_of(zsock_getsockopt(fd, SOL_TLS, name, val, l));
     };
     // Write-only options cannot be read.
-    for (int name : {TLS_HOSTNAME, TLS_PEER_VERIFY, TLS_DTLS_ROLE, TLS_CERT_NOCOPY, TLS_NATIVE,
-                     TLS_SESSION_CACHE_PURGE, TLS_DTLS_HANDSHAKE_ON_CONNECT, TLS_CERT_VERIFY_CALLBACK}) {
+    for (int name :
+         {TLS_HOSTNAME, TLS_PEER_VERIFY, TLS_DTLS_ROLE, TLS_CERT_NOCOPY, TLS_NATIVE,
+          TLS_SESSION_CACHE_PURGE, TLS_DTLS_HANDSHAKE_ON_CONNECT, TLS_CERT_VERIFY_CALLBACK}) {
         len = sizeof buf;
         CHECK(get_err(name, buf, &len) == ENOPROTOOPT);
     }
@@ -378,4 +381,29 @@ TEST_CASE("poll: POLLOUT on an established socket, POLLERR after a fatal error")
     CHECK(errno == ECONNABORTED);
     CHECK(zsock_send(c, "x", 1, 0) == -1);
     CHECK(errno == ECONNABORTED);
+}
+
+TEST_CASE("socket: SO_SNDTIMEO bounds a blocking send to a peer that does not read") {
+    auto [c, s] = tls_pair();
+    timeval tv{0, 200000};
+    REQUIRE(zsock_setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0);
+    std::string chunk(16384, 'z');
+    size_t sent = 0;
+    ssize_t r;
+    auto t0 = std::chrono::steady_clock::now();
+    while ((r = zsock_send(c, chunk.data(), chunk.size(), 0)) > 0) {
+        sent += static_cast<size_t>(r);
+        REQUIRE(sent < (256u << 20)); // the kernel buffers are far smaller
+    }
+    CHECK(r == -1);
+    CHECK(errno == EAGAIN);
+    CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(150));
+    // Every byte send() accepted arrives: a record left half-written is flushed later.
+    std::thread drain([&, fd = s.get()] {
+        size_t got = recv_n(fd, sent).size();
+        CHECK(got == sent);
+    });
+    zsock_pollfd p{c, POLLOUT, 0};
+    REQUIRE(zsock_poll(&p, 1, 5000) == 1); // poll flushes the pending record once writable
+    drain.join();
 }

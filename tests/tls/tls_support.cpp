@@ -41,19 +41,24 @@ bool make_pki(const std::string &d) {
                "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
                "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n");
     write_file(d + "/client.ext", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
-    return in("openssl req -x509 " + ec + " -keyout ca.key -out ca.pem -days 3650 -subj '/CN=zsock test CA'") &&
+    return in("openssl req -x509 " + ec +
+              " -keyout ca.key -out ca.pem -days 3650 -subj '/CN=zsock test CA'") &&
            in("openssl req " + ec + " -keyout server.key -out server.csr -subj '/CN=localhost'") &&
            in("openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial 2 -days 365 "
               "-extfile server.ext -out server.pem") &&
            // Expired: notAfter a day before it was made (openssl 3.0 has no -not_after).
-           in("openssl req " + ec + " -keyout expired.key -out expired.csr -subj '/CN=localhost'") &&
+           in("openssl req " + ec +
+              " -keyout expired.key -out expired.csr -subj '/CN=localhost'") &&
            in("openssl x509 -req -in expired.csr -CA ca.pem -CAkey ca.key -set_serial 3 -days -1 "
               "-extfile server.ext -out expired.pem") &&
-           in("openssl req -x509 " + ec + " -keyout rogue_ca.key -out rogue_ca.pem -days 3650 -subj '/CN=rogue CA'") &&
+           in("openssl req -x509 " + ec +
+              " -keyout rogue_ca.key -out rogue_ca.pem -days 3650 -subj '/CN=rogue CA'") &&
            in("openssl req " + ec + " -keyout rogue.key -out rogue.csr -subj '/CN=localhost'") &&
-           in("openssl x509 -req -in rogue.csr -CA rogue_ca.pem -CAkey rogue_ca.key -set_serial 4 -days 365 "
+           in("openssl x509 -req -in rogue.csr -CA rogue_ca.pem -CAkey rogue_ca.key -set_serial 4 "
+              "-days 365 "
               "-extfile server.ext -out rogue.pem") &&
-           in("openssl req " + ec + " -keyout client.key -out client.csr -subj '/CN=zsock client'") &&
+           in("openssl req " + ec +
+              " -keyout client.key -out client.csr -subj '/CN=zsock client'") &&
            in("openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -set_serial 5 -days 365 "
               "-extfile client.ext -out client.pem") &&
            in("openssl x509 -in ca.pem -outform DER -out ca.der") &&
@@ -86,7 +91,9 @@ std::string pki::pem(std::string_view name) const {
     return s;
 }
 
-std::string pki::der(std::string_view name) const { return read_file(path(name)); }
+std::string pki::der(std::string_view name) const {
+    return read_file(path(name));
+}
 
 const pki &the_pki() {
     static pki p;
@@ -104,15 +111,18 @@ const pki &the_pki() {
     return p;
 }
 
-// ---- child processes -------------------------------------------------------------------------------
+// ---- child processes
+// -------------------------------------------------------------------------------
 
 child::child(std::vector<std::string> argv, std::string stdin_file) {
     static int counter = 0;
-    out_path_ = the_pki().path("child-" + std::to_string(getpid()) + "-" + std::to_string(++counter) + ".out");
+    out_path_ = the_pki().path("child-" + std::to_string(getpid()) + "-" +
+                               std::to_string(++counter) + ".out");
     // Every child runs under timeout(1), so that none outlives a crashed test for long.
     argv.insert(argv.begin(), {"timeout", "120"});
     std::vector<char *> args;
-    for (auto &a : argv) args.push_back(a.data());
+    for (auto &a : argv)
+        args.push_back(a.data());
     args.push_back(nullptr);
 
     posix_spawn_file_actions_t fa;
@@ -152,7 +162,9 @@ child::~child() {
     ::unlink(out_path_.c_str());
 }
 
-std::string child::output() const { return read_file(out_path_); }
+std::string child::output() const {
+    return read_file(out_path_);
+}
 
 bool child::wait_output(std::string_view needle, std::chrono::milliseconds timeout) const {
     auto end = std::chrono::steady_clock::now() + timeout;
@@ -204,22 +216,26 @@ uint16_t free_port(int type) {
     return ntohs(a.sin_port);
 }
 
-static std::vector<std::string> server_argv(uint16_t port, const std::vector<std::string> &args, bool dtls) {
-    std::vector<std::string> v = {"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port)};
+static std::vector<std::string> server_argv(uint16_t port, const std::vector<std::string> &args,
+                                            bool dtls) {
+    std::vector<std::string> v = {"openssl", "s_server", "-accept",
+                                  "127.0.0.1:" + std::to_string(port)};
     if (dtls) v.push_back("-dtls1_2");
     v.insert(v.end(), args.begin(), args.end());
     return v;
 }
 
 s_server::s_server(std::vector<std::string> args, std::string stdin_file, bool dtls)
-    : port(free_port(dtls ? SOCK_DGRAM : SOCK_STREAM)), proc(server_argv(port, args, dtls), stdin_file) {
+    : port(free_port(dtls ? SOCK_DGRAM : SOCK_STREAM)),
+      proc(server_argv(port, args, dtls), stdin_file) {
     // The port may have been taken between free_port() and openssl's bind: the test then fails
     // loudly here rather than talking to a stranger.
     INFO(proc.output());
     REQUIRE(proc.wait_output("ACCEPT"));
 }
 
-// ---- credentials and sockets ---------------------------------------------------------------------------
+// ---- credentials and sockets
+// ---------------------------------------------------------------------------
 
 void add_standard_credentials() {
     static std::once_flag once;
@@ -240,7 +256,8 @@ void add_standard_credentials() {
         add(tag_expired, TLS_CREDENTIAL_PUBLIC_CERTIFICATE, p.pem("expired.pem"));
         add(tag_expired, TLS_CREDENTIAL_PRIVATE_KEY, p.pem("expired.key"));
         const unsigned char key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-        add(tag_psk, TLS_CREDENTIAL_PSK, std::string(reinterpret_cast<const char *>(key), sizeof key));
+        add(tag_psk, TLS_CREDENTIAL_PSK,
+            std::string(reinterpret_cast<const char *>(key), sizeof key));
         add(tag_psk, TLS_CREDENTIAL_PSK_ID, psk_identity);
         add(tag_client, TLS_CREDENTIAL_PUBLIC_CERTIFICATE, p.pem("client.pem"));
         add(tag_client, TLS_CREDENTIAL_PRIVATE_KEY, p.pem("client.key"));
@@ -259,7 +276,8 @@ int tls_client(uint16_t port, std::vector<sec_tag_t> tags, const char *hostname,
         zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags.data(),
                          static_cast<socklen_t>(tags.size() * sizeof(sec_tag_t))) != 0)
         return fail();
-    if (hostname && zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, hostname, strlen(hostname) + 1) != 0)
+    if (hostname &&
+        zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, hostname, strlen(hostname) + 1) != 0)
         return fail();
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -287,7 +305,8 @@ int tls_listener(std::vector<sec_tag_t> tags, uint16_t *port, int extra_flags) {
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof a;
-    if (zsock_bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0 || zsock_listen(fd, 16) != 0 ||
+    if (zsock_bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0 ||
+        zsock_listen(fd, 16) != 0 ||
         zsock_getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) != 0)
         return fail();
     *port = ntohs(a.sin_port);

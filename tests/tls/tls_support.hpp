@@ -50,7 +50,8 @@ public:
     child &operator=(const child &) = delete;
 
     /// Waits until the output contains needle. False after timeout.
-    bool wait_output(std::string_view needle, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+    bool wait_output(std::string_view needle,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
     std::string output() const;
     void write_stdin(std::string_view data);
     void close_stdin();

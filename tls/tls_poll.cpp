@@ -59,11 +59,10 @@ short ready_events(tls_socket &t, tls_session &s, short events) {
     return rev;
 }
 
-short transport_events(tls_socket &t, tls_session &s, short events) {
+short transport_events(tls_session &s, short events) {
     short kev = 0;
     if (events & POLLIN) kev |= POLLIN;
     if ((events & POLLOUT) || ssl_out_pending(&s.ssl)) kev |= POLLOUT;
-    (void)t;
     return kev;
 }
 
@@ -79,41 +78,8 @@ int inner_update(tls_socket &t, short kev, short krevents, short *revents) {
     return 0;
 }
 
-// Asks for `kev` on the transport: the kernel events to wait on, or ready-now through update.
-int ask_transport(tls_socket &t, tls_session *s, short events, short kev, short *kevents);
-
-} // namespace
-
-int tls_poll_prepare(void *obj, short events, short *kevents) {
-    auto &t = *static_cast<tls_socket *>(obj);
-    if (t.is_dtls()) return dtls_poll_prepare(t, events, kevents);
-    std::lock_guard lock(t.mu);
-    if (t.listening || !t.sess || t.sess->ph == phase::idle) {
-        if (t.error) return POLLERR;
-        t.last_kev = events;
-        return inner_prepare(t, events, kevents);
-    }
-    tls_session &s = *t.sess;
-    short want = POLLIN;
-    int r = advance(t, s, &want);
-    if (r == -EAGAIN) {
-        t.last_kev = want;
-        return ask_transport(t, &s, events, want, kevents);
-    }
-    if (r < 0) return POLLERR;
-    if (mbedtls_ssl_check_pending(&s.ssl) && !s.readable_now()) process_records(t, s);
-    if (short rev = ready_events(t, s, events)) return rev;
-    short kev = transport_events(t, s, events);
-    t.last_kev = kev;
-    return ask_transport(t, &s, events, kev, kevents);
-}
-
-int tls_poll_update(void *obj, short events, short krevents, short *revents) {
-    auto &t = *static_cast<tls_socket *>(obj);
-    if (t.is_dtls()) return dtls_poll_update(t, events, krevents, revents);
-    std::lock_guard lock(t.mu);
-    short kr = 0;
-    if (int r = inner_update(t, t.last_kev, krevents, &kr); r < 0) return r;
+// update's logic, given the transport's events in the transport's own terms. Needs t.mu.
+int update_locked(tls_socket &t, short events, short kr, short *revents) {
     if (t.listening || !t.sess || t.sess->ph == phase::idle) {
         *revents = t.error ? POLLERR : kr;
         return 0;
@@ -143,23 +109,47 @@ int tls_poll_update(void *obj, short events, short krevents, short *revents) {
     return rev ? 0 : -EAGAIN;
 }
 
-namespace {
-
-int ask_transport(tls_socket &t, tls_session *s, short events, short kev, short *kevents) {
+// Asks the transport for kev: the kernel events to wait on, or (an offloaded transport that is
+// ready at once) the answer right away. Needs t.mu.
+int ask_transport(tls_socket &t, short events, short kev, short *kevents) {
+    t.last_kev = kev;
     int r = inner_prepare(t, kev, kevents);
     if (r <= 0) return r;
-    // The transport is ready at once (an offloaded socket): run update's logic on it now, and
-    // if that yields nothing for the user, wait on the transport after all.
     short rev = 0;
-    (void)s;
-    t.mu.unlock();
-    int u = tls_poll_update(&t, events, static_cast<short>(r), &rev);
-    t.mu.lock();
-    if (u == 0 && rev) return rev;
+    if (update_locked(t, events, static_cast<short>(r), &rev) == 0 && rev) return rev;
+    // Nothing for the user in it: wait on the transport after all.
     *kevents = kev;
     return 0;
 }
 
 } // namespace
+
+int tls_poll_prepare(void *obj, short events, short *kevents) {
+    auto &t = *static_cast<tls_socket *>(obj);
+    if (t.is_dtls()) return dtls_poll_prepare(t, events, kevents);
+    std::lock_guard lock(t.mu);
+    if (t.listening || !t.sess || t.sess->ph == phase::idle) {
+        if (t.error) return POLLERR;
+        t.last_kev = events;
+        return inner_prepare(t, events, kevents);
+    }
+    tls_session &s = *t.sess;
+    short want = POLLIN;
+    int r = advance(t, s, &want);
+    if (r == -EAGAIN) return ask_transport(t, events, want, kevents);
+    if (r < 0) return POLLERR;
+    if (mbedtls_ssl_check_pending(&s.ssl) && !s.readable_now()) process_records(t, s);
+    if (short rev = ready_events(t, s, events)) return rev;
+    return ask_transport(t, events, transport_events(s, events), kevents);
+}
+
+int tls_poll_update(void *obj, short events, short krevents, short *revents) {
+    auto &t = *static_cast<tls_socket *>(obj);
+    if (t.is_dtls()) return dtls_poll_update(t, events, krevents, revents);
+    std::lock_guard lock(t.mu);
+    short kr = 0;
+    if (int r = inner_update(t, t.last_kev, krevents, &kr); r < 0) return r;
+    return update_locked(t, events, kr, revents);
+}
 
 } // namespace zsock::tls

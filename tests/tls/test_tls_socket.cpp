@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include <zsock/offload.h>
 #include <zsock/posix.h>
 
 #include "support/zsock_test.hpp"
@@ -406,4 +407,34 @@ TEST_CASE("socket: SO_SNDTIMEO bounds a blocking send to a peer that does not re
     zsock_pollfd p{c, POLLOUT, 0};
     REQUIRE(zsock_poll(&p, 1, 5000) == 1); // poll flushes the pending record once writable
     drain.join();
+}
+
+namespace {
+std::atomic<int> g_transport_creations{0};
+int counting_create(int family, int type, int proto) {
+    // Below TLS and above nothing else but native: build the socket with the next entry down.
+    zsock_socket_impl next{};
+    REQUIRE(zsock_find_socket_impl(family, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), proto, 49, false,
+                                   &next) == 0);
+    ++g_transport_creations;
+    return next.create(family, type, proto);
+}
+bool tcp_only(int, int type, int proto) {
+    return (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM &&
+           (proto == IPPROTO_TCP || proto == 0);
+}
+} // namespace
+
+TEST_CASE("socket: the transport comes from the registry, below TLS's priority") {
+    zsock_socket_impl impl{"tls-test-transport", 48, AF_INET, tcp_only, counting_create,
+                           ZSOCK_IMPL_OFFLOADED};
+    REQUIRE(zsock_register_socket_impl(&impl) == 0);
+    int before = g_transport_creations;
+    {
+        auto [c, s] = tls_pair(); // listener, accepted socket's listener and client: 2 creations
+        CHECK(g_transport_creations - before == 2);
+        REQUIRE(send_all(c, "through the registered transport"));
+        CHECK(recv_n(s, 32) == "through the registered transport");
+    }
+    REQUIRE(zsock_unregister_socket_impl("tls-test-transport") == 0);
 }

@@ -22,11 +22,12 @@
 #define IPPROTO_DTLS_1_0 ZSOCK_IPPROTO_DTLS_1_0
 #define IPPROTO_DTLS_1_2 ZSOCK_IPPROTO_DTLS_1_2
 
-/* glibc's <sys/socket.h> already has SOL_TLS: Linux's kTLS level, the same number (282). */
-#ifdef SOL_TLS
-#undef SOL_TLS
-#endif
+/* Linux's <sys/socket.h> defines SOL_TLS too, with the same number (282). */
+#ifndef SOL_TLS
 #define SOL_TLS ZSOCK_SOL_TLS
+#elif SOL_TLS != ZSOCK_SOL_TLS
+#error "SOL_TLS from the system headers differs from zsock's"
+#endif
 #define TLS_SEC_TAG_LIST ZSOCK_TLS_SEC_TAG_LIST
 #define TLS_HOSTNAME ZSOCK_TLS_HOSTNAME
 #define TLS_CIPHERSUITE_LIST ZSOCK_TLS_CIPHERSUITE_LIST

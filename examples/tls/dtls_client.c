@@ -45,21 +45,26 @@ int main(int argc, char **argv) {
         zsock_setsockopt(fd, SOL_TLS, TLS_DTLS_HANDSHAKE_TIMEOUT_MAX, &hs_max, sizeof hs_max) < 0 ||
         zsock_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof rcv) < 0) {
         perror("socket");
+        zsock_freeaddrinfo(res);
         return 1;
     }
     if (zsock_connect(fd, res->ai_addr, res->ai_addrlen) < 0) { /* the handshake runs here */
         perror("connect");
+        zsock_freeaddrinfo(res);
+        zsock_close(fd);
         return 1;
     }
     zsock_freeaddrinfo(res);
     if (zsock_send(fd, argv[4], strlen(argv[4]), 0) < 0) {
         perror("send");
+        zsock_close(fd);
         return 1;
     }
     char buf[2048];
     ssize_t n = zsock_recv(fd, buf, sizeof buf, 0); /* one datagram */
     if (n < 0) {
         perror("recv");
+        zsock_close(fd);
         return 1;
     }
     printf("reply: %.*s\n", (int)n, buf);

@@ -37,12 +37,15 @@ int main(int argc, char **argv) {
     int fd = zsock_socket(res->ai_family, SOCK_STREAM, IPPROTO_TLS_1_2);
     if (fd < 0) {
         perror("socket");
+        zsock_freeaddrinfo(res);
         return 1;
     }
     sec_tag_t tags[] = {CA_TAG};
     if (zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags, sizeof tags) < 0 ||
         zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, server_name, strlen(server_name) + 1) < 0) {
         perror("setsockopt");
+        zsock_freeaddrinfo(res);
+        zsock_close(fd);
         return 1;
     }
     if (zsock_connect(fd, res->ai_addr, res->ai_addrlen) < 0) {
@@ -53,6 +56,8 @@ int main(int argc, char **argv) {
         socklen_t len = sizeof flags;
         zsock_getsockopt(fd, SOL_TLS, TLS_CERT_VERIFY_RESULT, &flags, &len);
         fprintf(stderr, "connect: %s (verify flags 0x%x)\n", strerror(e), flags);
+        zsock_freeaddrinfo(res);
+        zsock_close(fd);
         return 1;
     }
     zsock_freeaddrinfo(res);
@@ -63,6 +68,7 @@ int main(int argc, char **argv) {
         ssize_t w = zsock_send(fd, req + off, (size_t)(n - off), 0);
         if (w < 0) {
             perror("send");
+            zsock_close(fd);
             return 1;
         }
         off += (int)w;

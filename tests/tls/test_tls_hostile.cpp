@@ -161,6 +161,7 @@ TEST_CASE("hostile: garbage instead of a ClientHello fails accept with ECONNABOR
     fd_guard l(tls_listener({tag_server}, &port));
     REQUIRE(l >= 0);
     int raw = raw_connect(port);
+    REQUIRE(raw >= 0);
     const char req[] = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n";
     REQUIRE(::send(raw, req, sizeof req - 1, MSG_NOSIGNAL) > 0);
     CHECK(zsock_accept(l, nullptr, nullptr) == -1);
@@ -186,6 +187,7 @@ TEST_CASE("hostile: a nonblocking listener's socket fails its first recv with EC
     fd_guard l(tls_listener({tag_server}, &port, SOCK_NONBLOCK));
     REQUIRE(l >= 0);
     int raw = raw_connect(port);
+    REQUIRE(raw >= 0);
     REQUIRE(::send(raw, "\x16\x03\x01\x00\x04junk", 9, MSG_NOSIGNAL) == 9);
     zsock_pollfd lp{l, POLLIN, 0};
     REQUIRE(zsock_poll(&lp, 1, 2000) == 1);
@@ -270,6 +272,7 @@ TEST_CASE("hostile: a client that stops mid-handshake makes accept fail with ETI
     REQUIRE(l >= 0);
     REQUIRE(set_hs_timeout(l, 300) == 0);
     int raw = raw_connect(port);
+    REQUIRE(raw >= 0);
     // Half a ClientHello record, then silence.
     REQUIRE(::send(raw, "\x16\x03\x01\x01\x00\x01\x00\x00\xfc\x03\x03", 11, MSG_NOSIGNAL) == 11);
     CHECK(zsock_accept(l, nullptr, nullptr) == -1);

@@ -55,3 +55,6 @@ foreach(t zsock_posix zsock_posix_static)
 endforeach()
 add_library(zsock::posix ALIAS zsock_posix)
 add_library(zsock::posix_static ALIAS zsock_posix_static)
+# The TLS implementation registers itself from a constructor in its object file. A static link
+# only pulls archive members that something references, so reference its anchor symbol.
+target_link_options(zsock_static INTERFACE LINKER:--undefined=zsock_tls_anchor)

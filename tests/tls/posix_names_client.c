@@ -1,0 +1,79 @@
+/*
+ * Unchanged-style C: an HTTPS GET as Zephyr's samples/net/sockets/http_get writes it, with the
+ * unprefixed names of <zsock/posix.h> (IPPROTO_TLS_1_2, SOL_TLS, TLS_SEC_TAG_LIST, TLS_HOSTNAME,
+ * tls_credential_add, sec_tag_t).
+ *
+ * Linked against libzsock-posix, the standard names (socket, connect, ...) would come from there;
+ * this test links only libzsock, so the few defines below stand in for that library. Everything
+ * after them is the program as it would be written for Zephyr.
+ */
+#include <zsock/posix.h>
+
+#include <errno.h>
+#include <string.h>
+
+#define socket zsock_socket
+#define setsockopt zsock_setsockopt
+#define connect zsock_connect
+#define send zsock_send
+#define recv zsock_recv
+#define close zsock_close
+#define getaddrinfo zsock_getaddrinfo
+#define freeaddrinfo zsock_freeaddrinfo
+#define addrinfo zsock_addrinfo
+
+#define CA_CERTIFICATE_TAG 42
+
+int posix_names_https_get(const char *port, const unsigned char *ca, size_t ca_len, char *out,
+                          size_t out_len) {
+    static const char request[] = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    struct addrinfo hints, *res = NULL;
+    int sock, ret;
+    size_t total = 0;
+
+    ret = tls_credential_add(CA_CERTIFICATE_TAG, TLS_CREDENTIAL_CA_CERTIFICATE, ca, ca_len);
+    if (ret < 0 && ret != -EEXIST) {
+        return ret;
+    }
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo("127.0.0.1", port, &hints, &res) != 0) {
+        return -EHOSTUNREACH;
+    }
+
+    sock = socket(res->ai_family, res->ai_socktype, IPPROTO_TLS_1_2);
+    if (sock < 0) {
+        freeaddrinfo(res);
+        return -errno;
+    }
+
+    sec_tag_t sec_tag_opt[] = {CA_CERTIFICATE_TAG};
+    if (setsockopt(sock, SOL_TLS, TLS_SEC_TAG_LIST, sec_tag_opt, sizeof(sec_tag_opt)) < 0 ||
+        setsockopt(sock, SOL_TLS, TLS_HOSTNAME, "localhost", sizeof("localhost")) < 0 ||
+        connect(sock, res->ai_addr, res->ai_addrlen) < 0 ||
+        send(sock, request, sizeof(request) - 1, 0) < 0) {
+        ret = -errno;
+        close(sock);
+        freeaddrinfo(res);
+        return ret;
+    }
+    freeaddrinfo(res);
+
+    while (total + 1 < out_len) {
+        int len = (int)recv(sock, out + total, out_len - total - 1, 0);
+        if (len < 0) {
+            ret = -errno;
+            close(sock);
+            return ret;
+        }
+        if (len == 0) {
+            break;
+        }
+        total += (size_t)len;
+    }
+    out[total] = '\0';
+    close(sock);
+    return (int)total;
+}

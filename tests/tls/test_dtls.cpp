@@ -1,0 +1,354 @@
+// DTLS 1.2: zsock client against `openssl s_server -dtls1_2`, zsock server against `openssl
+// s_client -dtls1_2` (cookie exchange included), zsock on both ends for several peers, idle
+// expiry, retransmission timing, MSG_TRUNC and the sendmsg EMSGSIZE rule.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <atomic>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <string>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+#include <zsock/posix.h>
+
+#include "support/zsock_test.hpp"
+#include "tls_support.hpp"
+
+using namespace tls_test;
+using zsock_test::fd_guard;
+
+namespace {
+
+int dtls_socket(int role, std::vector<sec_tag_t> tags) {
+    int fd = zsock_socket(AF_INET, SOCK_DGRAM, IPPROTO_DTLS_1_2);
+    REQUIRE(fd >= 0);
+    REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_DTLS_ROLE, &role, sizeof role) == 0);
+    if (!tags.empty())
+        REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags.data(),
+                                 tags.size() * sizeof(sec_tag_t)) == 0);
+    if (role == TLS_DTLS_ROLE_CLIENT)
+        REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, "localhost", 10) == 0);
+    return fd;
+}
+
+// A DTLS server socket bound to 127.0.0.1 (kernel-chosen port).
+int dtls_server(uint16_t *port) {
+    int fd = dtls_socket(TLS_DTLS_ROLE_SERVER, {tag_server});
+    sockaddr_in a = zsock_test::loopback4();
+    socklen_t len = sizeof a;
+    REQUIRE(zsock_bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
+    REQUIRE(zsock_getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) == 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+int connect_to(int fd, uint16_t port) {
+    sockaddr_in a = zsock_test::loopback4(port);
+    return zsock_connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0 ? 0 : errno;
+}
+
+// Serves echo on a zsock DTLS server until `stop`: every datagram goes back to its sender.
+struct echo_server {
+    uint16_t port = 0;
+    fd_guard fd;
+    std::atomic<bool> stop{false};
+    std::atomic<int> served{0};
+    std::thread th;
+    echo_server() : fd(dtls_server(&port)) {
+        timeval tv{0, 50000};
+        REQUIRE(zsock_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+        th = std::thread([this] {
+            char buf[2048];
+            while (!stop) {
+                sockaddr_in from{};
+                socklen_t fl = sizeof from;
+                ssize_t n = zsock_recvfrom(fd, buf, sizeof buf, 0,
+                                           reinterpret_cast<sockaddr *>(&from), &fl);
+                if (n < 0) continue;
+                ++served;
+                zsock_sendto(fd, buf, static_cast<size_t>(n), 0,
+                             reinterpret_cast<sockaddr *>(&from), fl);
+            }
+        });
+    }
+    ~echo_server() {
+        stop = true;
+        th.join();
+    }
+};
+
+} // namespace
+
+TEST_CASE("dtls: client against openssl s_server -dtls1_2") {
+    add_standard_credentials();
+    const pki &p = the_pki();
+    s_server srv({"-cert", p.path("server.pem"), "-key", p.path("server.key")}, "", true);
+    fd_guard fd(dtls_socket(TLS_DTLS_ROLE_CLIENT, {tag_ca}));
+    REQUIRE(connect_to(fd, srv.port) == 0);
+    int proto = 0;
+    socklen_t len = sizeof proto;
+    REQUIRE(zsock_getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0);
+    CHECK(proto == IPPROTO_DTLS_1_2);
+    REQUIRE(zsock_send(fd, "ping over dtls\n", 15, 0) == 15);
+    REQUIRE(srv.proc.wait_output("ping over dtls"));
+    srv.proc.write_stdin("pong\n");
+    char buf[64];
+    ssize_t n = zsock_recv(fd, buf, sizeof buf, 0);
+    REQUIRE(n == 5);
+    CHECK(std::string(buf, 5) == "pong\n");
+    uint32_t flags = 1;
+    len = sizeof flags;
+    REQUIRE(zsock_getsockopt(fd, SOL_TLS, TLS_CERT_VERIFY_RESULT, &flags, &len) == 0);
+    CHECK(flags == 0);
+    // One recv is one datagram: a short buffer drops the rest, MSG_TRUNC tells the real size.
+    srv.proc.write_stdin("0123456789\n");
+    n = zsock_recv(fd, buf, 4, MSG_TRUNC);
+    CHECK(n == 11);
+    CHECK(std::string(buf, 4) == "0123");
+    srv.proc.write_stdin("next\n");
+    n = zsock_recv(fd, buf, sizeof buf, 0);
+    REQUIRE(n == 5);
+    CHECK(std::string(buf, 5) == "next\n");
+}
+
+TEST_CASE("dtls: server against openssl s_client -dtls1_2, with the cookie exchange") {
+    add_standard_credentials();
+    uint16_t port = 0;
+    fd_guard s(dtls_server(&port));
+    const pki &p = the_pki();
+    child c({"openssl", "s_client", "-dtls1_2", "-connect", "127.0.0.1:" + std::to_string(port),
+             "-CAfile", p.path("ca.pem"), "-servername", "localhost", "-verify_return_error"});
+    c.write_stdin("hello dtls server\n");
+    char buf[256];
+    sockaddr_in from{};
+    socklen_t fl = sizeof from;
+    timeval tv{10, 0};
+    REQUIRE(zsock_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+    ssize_t n = zsock_recvfrom(s, buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&from), &fl);
+    REQUIRE(n == 18);
+    CHECK(std::string(buf, 18) == "hello dtls server\n");
+    CHECK(fl == sizeof(sockaddr_in));
+    CHECK(from.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+    CHECK(c.wait_output("Verify return code: 0 (ok)"));
+    REQUIRE(zsock_sendto(s, "reply\n", 6, 0, reinterpret_cast<sockaddr *>(&from), fl) == 6);
+    CHECK(c.wait_output("reply"));
+    // send() without an address answers the peer of the last datagram.
+    REQUIRE(zsock_send(s, "again\n", 6, 0) == 6);
+    CHECK(c.wait_output("again"));
+    // An address with no session.
+    sockaddr_in other = zsock_test::loopback4(9);
+    CHECK(zsock_sendto(s, "x", 1, 0, reinterpret_cast<sockaddr *>(&other), sizeof other) == -1);
+    CHECK(errno == ENOTCONN);
+}
+
+TEST_CASE("dtls: one server, several zsock clients, one session each") {
+    add_standard_credentials();
+    echo_server srv;
+    fd_guard a(dtls_socket(TLS_DTLS_ROLE_CLIENT, {tag_ca}));
+    fd_guard b(dtls_socket(TLS_DTLS_ROLE_CLIENT, {tag_ca}));
+    REQUIRE(connect_to(a, srv.port) == 0);
+    REQUIRE(connect_to(b, srv.port) == 0);
+    char buf[64];
+    for (int i = 0; i < 5; ++i) {
+        std::string ma = "from a " + std::to_string(i), mb = "from b " + std::to_string(i);
+        REQUIRE(zsock_send(a, ma.data(), ma.size(), 0) == static_cast<ssize_t>(ma.size()));
+        REQUIRE(zsock_send(b, mb.data(), mb.size(), 0) == static_cast<ssize_t>(mb.size()));
+        ssize_t n = zsock_recv(b, buf, sizeof buf, 0);
+        REQUIRE(n > 0);
+        CHECK(std::string(buf, static_cast<size_t>(n)) == mb);
+        n = zsock_recv(a, buf, sizeof buf, 0);
+        REQUIRE(n > 0);
+        CHECK(std::string(buf, static_cast<size_t>(n)) == ma);
+    }
+}
+
+TEST_CASE("dtls: client rules: EISCONN, EDESTADDRREQ, ENOTCONN, EMSGSIZE") {
+    add_standard_credentials();
+    fd_guard fd(dtls_socket(TLS_DTLS_ROLE_CLIENT, {tag_ca}));
+    char buf[8];
+    CHECK(zsock_send(fd, "x", 1, 0) == -1);
+    CHECK(errno == EDESTADDRREQ);
+    CHECK(zsock_recv(fd, buf, sizeof buf, MSG_DONTWAIT) == -1);
+    CHECK(errno == ENOTCONN);
+    CHECK(zsock_listen(fd, 1) == -1); // no listen/accept model for DTLS
+    echo_server srv;
+    REQUIRE(connect_to(fd, srv.port) == 0);
+    sockaddr_in other = zsock_test::loopback4(9);
+    CHECK(zsock_sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr *>(&other), sizeof other) == -1);
+    CHECK(errno == EISCONN);
+    std::string big(20000, 'b');
+    CHECK(zsock_send(fd, big.data(), big.size(), 0) == -1);
+    CHECK(errno == EMSGSIZE);
+    // sendmsg: several iovecs are gathered into one record...
+    iovec iov[3] = {{const_cast<char *>("one "), 4},
+                    {const_cast<char *>("two "), 4},
+                    {const_cast<char *>("three"), 5}};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 3;
+    REQUIRE(zsock_sendmsg(fd, &msg, 0) == 13);
+    char reply[32];
+    REQUIRE(zsock_recv(fd, reply, sizeof reply, 0) == 13);
+    CHECK(std::string(reply, 13) == "one two three");
+    // ... unless they cannot fit in one.
+    iovec huge[2] = {{big.data(), 10000}, {big.data(), 10000}};
+    msg.msg_iov = huge;
+    msg.msg_iovlen = 2;
+    CHECK(zsock_sendmsg(fd, &msg, 0) == -1);
+    CHECK(errno == EMSGSIZE);
+    // recvmsg reports truncation in msg_flags.
+    REQUIRE(zsock_send(fd, "0123456789", 10, 0) == 10);
+    char small[4];
+    iovec riov{small, sizeof small};
+    msghdr rmsg{};
+    rmsg.msg_iov = &riov;
+    rmsg.msg_iovlen = 1;
+    CHECK(zsock_recvmsg(fd, &rmsg, 0) == 4);
+    CHECK((rmsg.msg_flags & MSG_TRUNC) != 0);
+}
+
+TEST_CASE(
+    "dtls: TLS_DTLS_HANDSHAKE_ON_CONNECT 0 handshakes on first use; MSG_PEEK keeps the datagram") {
+    add_standard_credentials();
+    echo_server srv;
+    fd_guard fd(dtls_socket(TLS_DTLS_ROLE_CLIENT, {tag_ca}));
+    int off = 0;
+    REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_DTLS_HANDSHAKE_ON_CONNECT, &off, sizeof off) == 0);
+    REQUIRE(connect_to(fd, srv.port) == 0);
+    int suite = 0;
+    socklen_t len = sizeof suite;
+    CHECK(zsock_getsockopt(fd, SOL_TLS, TLS_CIPHERSUITE_USED, &suite, &len) ==
+          -1); // no handshake yet
+    CHECK(errno == ENOTCONN);
+    REQUIRE(zsock_send(fd, "lazy", 4, 0) == 4);
+    REQUIRE(zsock_getsockopt(fd, SOL_TLS, TLS_CIPHERSUITE_USED, &suite, &len) == 0);
+    char buf[16];
+    CHECK(zsock_recv(fd, buf, sizeof buf, MSG_PEEK) == 4);
+    CHECK(zsock_recv(fd, buf, 2, MSG_PEEK) == 2);
+    CHECK(zsock_recv(fd, buf, sizeof buf, 0) == 4);
+    CHECK(std::string(buf, 4) == "lazy");
+    CHECK(zsock_recv(fd, buf, sizeof buf, MSG_DONTWAIT) == -1);
+    CHECK(errno == EAGAIN);
+}
+
+TEST_CASE("dtls: a nonblocking client driven by zsock_poll") {
+    add_standard_credentials();
+    echo_server srv;
+    fd_guard fd(dtls_socket(TLS_DTLS_ROLE_CLIENT, {tag_ca}));
+    REQUIRE(zsock_fcntl(fd, F_SETFL, zsock_fcntl(fd, F_GETFL) | O_NONBLOCK) == 0);
+    CHECK(connect_to(fd, srv.port) == EINPROGRESS);
+    CHECK(zsock_send(fd, "x", 1, 0) == -1);
+    CHECK(errno == EAGAIN);
+    int wakeups = 0;
+    for (;;) {
+        zsock_pollfd p{fd, POLLOUT, 0};
+        REQUIRE(zsock_poll(&p, 1, 5000) == 1);
+        if (p.revents & POLLOUT) break;
+        REQUIRE(++wakeups < 50);
+    }
+    REQUIRE(zsock_send(fd, "nb dtls", 7, 0) == 7);
+    zsock_pollfd p{fd, POLLIN, 0};
+    REQUIRE(zsock_poll(&p, 1, 5000) == 1);
+    CHECK(p.revents == POLLIN);
+    char buf[16];
+    CHECK(zsock_recv(fd, buf, sizeof buf, 0) == 7);
+}
+
+TEST_CASE("dtls: a server drops silent sessions; the client then sees the end") {
+    add_standard_credentials();
+    uint16_t port = 0;
+    fd_guard s(dtls_server(&port));
+    uint32_t idle = 300;
+    REQUIRE(zsock_setsockopt(s, SOL_TLS, ZSOCK_TLS_DTLS_SESSION_TIMEOUT, &idle, sizeof idle) == 0);
+    timeval tv{5, 0};
+    REQUIRE(zsock_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+    fd_guard c(dtls_socket(TLS_DTLS_ROLE_CLIENT, {tag_ca}));
+    int cr = -1;
+    std::thread t([&] {
+        cr = connect_to(c, port);
+        if (cr == 0) zsock_send(c, "hi", 2, 0);
+    });
+    char buf[16];
+    sockaddr_in from{};
+    socklen_t fl = sizeof from;
+    REQUIRE(zsock_recvfrom(s, buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&from), &fl) == 2);
+    t.join();
+    REQUIRE(cr == 0);
+    // Silence for longer than the timeout: the server's next look at its sessions drops it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    zsock_pollfd p{s, POLLIN, 0};
+    CHECK(zsock_poll(&p, 1, 100) == 0);
+    CHECK(zsock_sendto(s, "x", 1, 0, reinterpret_cast<sockaddr *>(&from), fl) == -1);
+    CHECK(errno == ENOTCONN);
+    // It said goodbye with close_notify.
+    zsock_pollfd cp{c, POLLIN, 0};
+    REQUIRE(zsock_poll(&cp, 1, 2000) == 1);
+    CHECK((cp.revents & POLLHUP) != 0);
+    CHECK(zsock_recv(c, buf, sizeof buf, 0) == -1);
+    CHECK(errno == ENOTCONN);
+}
+
+TEST_CASE("dtls: retransmission follows the handshake timeouts, then ETIMEDOUT") {
+    add_standard_credentials();
+    // A UDP peer that counts ClientHellos and never answers.
+    int raw = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a = zsock_test::loopback4();
+    socklen_t len = sizeof a;
+    REQUIRE(::bind(raw, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
+    REQUIRE(::getsockname(raw, reinterpret_cast<sockaddr *>(&a), &len) == 0);
+    fd_guard fd(dtls_socket(TLS_DTLS_ROLE_CLIENT, {tag_ca}));
+    uint32_t lo = 100, hi = 400;
+    REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_DTLS_HANDSHAKE_TIMEOUT_MIN, &lo, sizeof lo) == 0);
+    REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_DTLS_HANDSHAKE_TIMEOUT_MAX, &hi, sizeof hi) == 0);
+    auto t0 = std::chrono::steady_clock::now();
+    CHECK(connect_to(fd, ntohs(a.sin_port)) == ETIMEDOUT);
+    auto took = std::chrono::steady_clock::now() - t0;
+    // 100 + 200 + 400 ms of waiting: three sends of the ClientHello and a final wait.
+    CHECK(took >= std::chrono::milliseconds(600));
+    CHECK(took < std::chrono::milliseconds(5000));
+    int hellos = 0;
+    char buf[2048];
+    while (::recv(raw, buf, sizeof buf, MSG_DONTWAIT) > 0)
+        ++hellos;
+    CHECK(hellos >= 3);
+    ::close(raw);
+}
+
+TEST_CASE("dtls: a nonblocking server driven by zsock_poll alone") {
+    add_standard_credentials();
+    uint16_t port = 0;
+    fd_guard s(dtls_server(&port));
+    REQUIRE(zsock_fcntl(s, F_SETFL, zsock_fcntl(s, F_GETFL) | O_NONBLOCK) == 0);
+    char buf[32];
+    CHECK(zsock_recvfrom(s, buf, sizeof buf, 0, nullptr, nullptr) == -1);
+    CHECK(errno == EAGAIN);
+    fd_guard c(dtls_socket(TLS_DTLS_ROLE_CLIENT, {tag_ca}));
+    std::atomic<int> cr{-1};
+    std::thread t([&] {
+        cr = connect_to(c, port); // its handshake needs the server's poll to make progress
+        if (cr == 0) zsock_send(c, "polled", 6, 0);
+    });
+    int wakeups = 0;
+    for (;;) {
+        zsock_pollfd p{s, POLLIN, 0};
+        int n = zsock_poll(&p, 1, 5000);
+        REQUIRE(n == 1); // handshake datagrams are handled inside poll and do not wake it
+        ++wakeups;
+        sockaddr_in from{};
+        socklen_t fl = sizeof from;
+        ssize_t r = zsock_recvfrom(s, buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&from), &fl);
+        if (r > 0) {
+            CHECK(std::string(buf, static_cast<size_t>(r)) == "polled");
+            break;
+        }
+        REQUIRE(errno == EAGAIN);
+        REQUIRE(wakeups < 20);
+    }
+    t.join();
+    CHECK(cr == 0);
+    CHECK(wakeups == 1);
+}

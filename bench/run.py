@@ -13,7 +13,7 @@ Method (DESIGN.md, "Measuring"):
     slow phase of the machine hits every server alike; each run starts a fresh server;
   - each run has a warm-up, then a measured window; the cell reports medians and a spread (half the
     min-max range, in % of the median) and a ratio to the raw epoll server of the same cell; when
-    the min-max ranges overlap, the difference is marked "noisy": too noisy to trust;
+    the min-max ranges overlap, the difference is marked "too noisy" (to trust);
   - server CPU per message (utime+stime from /proc/PID/stat over the window) sits next to
     messages/s: on loopback the client's receive work is charged to the sender, so messages/s
     alone hides differences;
@@ -190,7 +190,7 @@ def argv_of(s):
 def engine_line(banner):
     for line in banner:
         if re.search(r"engine|backend", line, re.I):
-            return line.strip()
+            return re.sub(r"^engine:\s*", "", line.strip())
     return " / ".join(banner[-2:]) if banner else None
 
 
@@ -537,7 +537,8 @@ def main():
     print("\n## Goals\n")
     print(report.goals_table(goals))
     print(f"\nload average {' '.join(machine['loadavg_start'])} at start, "
-          f"{' '.join(machine['loadavg_end'])} at end; 'noisy' = min-max ranges overlap")
+          f"{' '.join(machine['loadavg_end'])} at end. trust 'too noisy': the min-max ranges "
+          f"of the server and raw epoll overlap, so the machine varied more than they differ")
     print(f"\nresults: {os.path.relpath(base + '.json', os.getcwd())}")
     print(f"chart:   {os.path.relpath(svg, os.getcwd()) if svg else 'none (' + why + ')'}")
     bad = list(ctx.verification_errors)

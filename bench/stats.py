@@ -18,7 +18,7 @@ def summarize(values):
 def compare(a, b):
     """Ratio of medians a/b and whether the difference can be trusted.
 
-    The verdict is "noisy" when the min-max ranges of the two overlap: the machine moved more
+    The verdict is "too noisy" (to trust) when the min-max ranges of the two overlap: the machine moved more
     from run to run than the two servers differ, so the ratio says nothing in either direction.
     """
     if not a or not b or not b["median"]:
@@ -27,4 +27,4 @@ def compare(a, b):
     if a["n"] < 2 or b["n"] < 2:
         return ratio, "single run"
     overlap = a["min"] <= b["max"] and b["min"] <= a["max"]
-    return ratio, ("noisy" if overlap else "ok")
+    return ratio, ("too noisy" if overlap else "ok")

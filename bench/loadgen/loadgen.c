@@ -6,8 +6,10 @@
  * the next one. Every echoed byte is checked against the connection's own pattern (pattern.h).
  *
  * Timeline: connect all -> warm-up (not counted) -> measured window (messages/s, latency) -> stop
- * issuing -> drain (answers still owed may arrive) -> report. With --count M each connection sends
- * exactly M messages instead and the run ends when all are answered (the window stays a cap).
+ * issuing -> drain (answers still owed may arrive; the drain lasts while answers keep coming, and
+ * ends --drain seconds after the last byte, or 120 s after the window at most) -> report. With
+ * --count M each connection sends exactly M messages instead and the run ends when all are answered
+ * (the window stays a cap).
  *
  * Verdicts, all counted: mismatched bytes/messages (corruption, cross-talk, reordering), extra
  * bytes (more came back than was sent), short answers (messages not fully answered by the end of
@@ -54,14 +56,16 @@ struct worker {
     struct conn *conns;
     size_t nconns;
     unsigned char *rbuf;
-    size_t live; /* connections still ACTIVE */
+    size_t live;            /* connections still ACTIVE */
+    uint64_t last_progress; /* when bytes last arrived */
     struct lg_counts n;
     struct histogram hist;
 };
 
 static struct lg_options opt;
 static pthread_barrier_t barrier;
-static uint64_t t_window_start, t_window_end, t_drain_end; /* set by main between the barriers */
+static uint64_t t_window_start, t_window_end, t_drain_cap; /* set by main between the barriers */
+static uint64_t drain_ns;
 
 static uint64_t now_ns(void) {
     struct timespec ts;
@@ -167,6 +171,7 @@ static void on_readable(struct worker *w, struct conn *c, uint64_t now) {
         conn_dropped(w, c, "server closed the connection while answers were owed");
         return;
     }
+    w->last_progress = now;
     verify(w, c, w->rbuf, (size_t)n);
     while (c->done < c->issued && c->rx_off >= (c->done + 1) * opt.size) {
         uint64_t lat = now - c->sent_at[c->done % opt.depth];
@@ -274,8 +279,11 @@ static void *worker_main(void *arg) {
                 if (c->state == ACTIVE && c->done == c->issued) conn_end(w, c, FINISHED);
             }
         }
-        if (w->live == 0 || now >= t_drain_end) break;
-        uint64_t next = stopped ? t_drain_end : t_window_end;
+        /* The drain ends when the server has been silent for drain_ns (or at the cap). */
+        uint64_t last = w->last_progress > t_window_end ? w->last_progress : t_window_end;
+        uint64_t drain_end = last + drain_ns < t_drain_cap ? last + drain_ns : t_drain_cap;
+        if (w->live == 0 || (stopped && now >= drain_end)) break;
+        uint64_t next = stopped ? drain_end : t_window_end;
         int timeout_ms = (int)((next - now) / 1000000 + 1);
         int n = epoll_wait(w->epfd, evs, MAX_EVENTS, timeout_ms);
         if (n < 0 && errno != EINTR) break;
@@ -292,7 +300,7 @@ static void *worker_main(void *arg) {
         if (c->state != ACTIVE) continue;
         w->n.short_msgs += c->issued - c->done; /* answers that never (fully) came */
         w->n.short_bytes += c->tx_off - c->rx_off;
-        note_error(w, "answers missing at the end of the drain", c);
+        note_error(w, "answers missing: the server went silent during the drain", c);
         conn_end(w, c, FINISHED);
     }
     return NULL;
@@ -329,7 +337,8 @@ int main(int argc, char **argv) {
     uint64_t t0 = now_ns();
     t_window_start = t0 + (uint64_t)(opt.warmup_s * 1e9);
     t_window_end = t_window_start + (uint64_t)(opt.duration_s * 1e9);
-    t_drain_end = t_window_end + (uint64_t)(opt.drain_s * 1e9);
+    drain_ns = (uint64_t)(opt.drain_s * 1e9);
+    t_drain_cap = t_window_end + drain_ns + 120000000000ull;
     struct lg_cpu cpu0 = {0}, cpu1 = {0};
     pthread_barrier_wait(&barrier);
 
@@ -359,5 +368,14 @@ int main(int argc, char **argv) {
         if (opt.warmup_s == 0) total.window_msgs = total.total_msgs;
     }
     lg_print_json(&opt, &total, hist, window_s, opt.server_pid > 0 ? &cpu0 : NULL, &cpu1);
+    for (unsigned t = 0; t < opt.threads; ++t) {
+        for (size_t i = 0; i < workers[t].nconns; ++i) free(workers[t].conns[i].sent_at);
+        free(workers[t].conns);
+        free(workers[t].rbuf);
+        close(workers[t].epfd);
+    }
+    free(workers);
+    free(hist);
+    pthread_barrier_destroy(&barrier);
     return lg_counts_ok(&total) ? 0 : 1;
 }

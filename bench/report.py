@@ -18,7 +18,7 @@ def _mode_name(depth):
 
 
 def echo_table(cells):
-    out = ["| load | server | msgs/s | ±% | × raw epoll | server CPU µs/msg | CPU × raw epoll "
+    out = ["| load | server | msgs/s | ±% | × raw epoll | server CPU µs/msg (user) | CPU × raw epoll "
            "| server busy | p50 µs | p99 µs | p99.9 µs | trust |",
            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for cell in cells:
@@ -29,7 +29,10 @@ def echo_table(cells):
                 continue
             out.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
                 load, name, _f(s["msgs_per_s"]["median"]), _f(s["msgs_per_s"]["spread_pct"], "{}"),
-                _f(s.get("ratio"), "{:.2f}"), _f(s.get("cpu_us_per_msg"), "{:.2f}"),
+                _f(s.get("ratio"), "{:.2f}"),
+                _f(s.get("cpu_us_per_msg"), "{:.2f}")
+                + (f" ({s['cpu_user_us_per_msg']:.2f})" if s.get("cpu_user_us_per_msg") is not None
+                   else ""),
                 _f(s.get("cpu_ratio"), "{:.2f}"), _f(s.get("busy"), "{:.0%}"),
                 _f(s.get("p50"), "{:.1f}"), _f(s.get("p99"), "{:.1f}"), _f(s.get("p999"), "{:.1f}"),
                 s.get("trust", "")))
@@ -97,7 +100,7 @@ def _ratio_goal(cells, server, against, target, conns, size, label):
             noisy = lo_s <= hi_b and lo_b <= hi_s
             status = "met" if r >= target else "NOT met"
             if noisy:
-                status += " (min-max ranges overlap: too noisy to trust)"
+                status += " by the medians, but too noisy to trust (min-max ranges overlap)"
             return {"goal": label, "measured": f"{r:.2f}×", "status": status}
     return {"goal": label, "measured": "–", "status": "not measured (cell not in this mode)"}
 
@@ -111,7 +114,7 @@ def evaluate_goals(echo_cells, counted, servers):
             ("coro-io_uring", "raw-epoll", 1.10, "io_uring engine ≥ 1.10× raw epoll, 500×64 B"),
             ("coro-epoll", "raw-epoll", 0.95, "epoll engine ≥ 0.95× raw epoll, 500×64 B")):
         if server not in built:
-            note = next((s["note"] for s in servers if s["name"] == server), "not built")
+            note = next((s["note"] for s in servers if s["name"] == server), "not in this run")
             goals.append({"goal": label, "measured": "–", "status": f"not measured: {note}"})
         else:
             goals.append(_ratio_goal(echo_cells, server, against, target, 500, 64, label))
@@ -119,8 +122,10 @@ def evaluate_goals(echo_cells, counted, servers):
         label = f"zero heap allocations per request ({server})"
         a = counted.get(server, {}).get("allocations", {})
         if "per_request" not in a:
-            goals.append({"goal": label, "measured": "–",
-                          "status": "not measured: " + a.get("error", "server not built")})
+            why = a.get("error") or ("counted figures skipped" if server in built and not counted
+                                     else next((s["note"] for s in servers
+                                                if s["name"] == server), "not in this run"))
+            goals.append({"goal": label, "measured": "–", "status": "not measured: " + why})
         else:
             goals.append({"goal": label, "measured": f"{a['per_request']:.3f}",
                           "status": "met" if a["per_request"] < 0.01 else "NOT met"})
@@ -157,14 +162,14 @@ def evaluate_goals(echo_cells, counted, servers):
             txt = "; ".join(f"{c} conn {r:.2f}×" + (" (noisy)" if o else "") for c, r, o in cmp)
             ok = all(r <= 1.05 for _, r, _ in cmp)
             noisy = any(o for _, _, o in cmp)
-            goals.append({"goal": label, "measured": "server CPU time/msg: " + txt,
+            goals.append({"goal": label, "measured": "timed server CPU/msg, zsock ÷ libc: " + txt,
                           "status": ("met" if ok else "NOT met")
-                          + (" (timed, too noisy to trust; no PMU for perf instruction counts)"
-                             if noisy else " (timed; no PMU for perf instruction counts)")})
+                          + (" by the medians, but too noisy to trust" if noisy else " (timed)")
+                          + "; no PMU here for a counted user+kernel figure"})
         else:
             goals.append({"goal": label, "measured": "–", "status": "not measured"})
     zs, ls = z.get("syscalls", {}).get("by_call"), l.get("syscalls", {}).get("by_call")
-    label = "zsock_recv/zsock_send = exactly one syscall (strace -c, per msg)"
+    label = "zsock_recv/zsock_send = exactly one syscall (counted per msg, perf or strace -c)"
     if zs and ls:
         zr, zw = zs.get("recvfrom", 0), zs.get("sendto", 0)
         same = abs(z["syscalls"]["per_request"] - l["syscalls"]["per_request"]) < 0.01

@@ -267,11 +267,14 @@ def summarize_echo(runs, servers):
             summary[s["name"]] = {"error": f"failed: {why}"}
             continue
         cpu = [r["server_cpu"]["us_per_msg"] for r in good if "server_cpu" in r]
+        user = [r["server_cpu"]["user_s"] / r["messages"] * 1e6 for r in good
+                if "server_cpu" in r and r["messages"]]
         busy = [r["server_cpu"]["utilisation"] for r in good if "server_cpu" in r]
         summary[s["name"]] = {
             "msgs_per_s": stats.summarize([r["msgs_per_s"] for r in good]),
             "cpu": stats.summarize(cpu),
             "cpu_us_per_msg": stats.summarize(cpu)["median"] if cpu else None,
+            "cpu_user_us_per_msg": stats.summarize(user)["median"] if user else None,
             "busy": stats.summarize(busy)["median"] if busy else None,
             "p50": stats.summarize([r["latency_us"]["p50"] for r in good])["median"],
             "p99": stats.summarize([r["latency_us"]["p99"] for r in good])["median"],

@@ -177,7 +177,8 @@ def _read_malloc_counts(path):
 
 
 def allocations_per_request(argv, loadgen, preload_lib, counts, cpus):
-    """Heap allocations per message: LD_PRELOAD counter, two runs of different lengths.
+    """Heap allocations per message: LD_PRELOAD counter, a warm-up run, then two runs of different
+    lengths on the same server; their difference leaves the per-message allocations.
 
     Returns {"per_request": allocs/msg, "setup_per_connection": ...}.
     """
@@ -188,6 +189,8 @@ def allocations_per_request(argv, loadgen, preload_lib, counts, cpus):
     env = {"ZSOCK_MALLOC_COUNT": path, "LD_PRELOAD": preload_lib}
     srv = benchlib.start_server(argv, cpu=cpus.server, env=env)
     try:
+        # A first run warms the server up (pools, caches that grow once); it is not counted.
+        _loadgen(loadgen, srv.port, counts[0], cpus.load)
         deltas = []
         for n in counts:
             a0, _, b0 = _read_malloc_counts(path)

@@ -18,7 +18,7 @@ def _mode_name(depth):
 
 
 def echo_table(cells):
-    out = ["| load | server | msgs/s | ±% | × raw epoll | server CPU µs/msg (user) | CPU × raw epoll "
+    out = ["| load | server | msgs/s | ±% | × raw epoll | server CPU µs/msg | CPU × raw epoll "
            "| server busy | p50 µs | p99 µs | p99.9 µs | trust |",
            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for cell in cells:
@@ -30,9 +30,7 @@ def echo_table(cells):
             out.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
                 load, name, _f(s["msgs_per_s"]["median"]), _f(s["msgs_per_s"]["spread_pct"], "{}"),
                 _f(s.get("ratio"), "{:.2f}"),
-                _f(s.get("cpu_us_per_msg"), "{:.2f}")
-                + (f" ({s['cpu_user_us_per_msg']:.2f})" if s.get("cpu_user_us_per_msg") is not None
-                   else ""),
+                _f(s.get("cpu_us_per_msg"), "{:.2f}"),
                 _f(s.get("cpu_ratio"), "{:.2f}"), _f(s.get("busy"), "{:.0%}"),
                 _f(s.get("p50"), "{:.1f}"), _f(s.get("p99"), "{:.1f}"), _f(s.get("p999"), "{:.1f}"),
                 s.get("trust", "")))

@@ -272,7 +272,10 @@ static void *worker_main(void *arg) {
     struct epoll_event evs[MAX_EVENTS];
     for (;;) {
         now = now_ns();
-        if (!stopped && now >= t_window_end) {
+        uint64_t heard = w->last_progress > t_window_start ? w->last_progress : t_window_start;
+        /* With --count, a server silent for drain_ns ends the run early (it owes answers). */
+        uint64_t silence_end = heard + drain_ns;
+        if (!stopped && (now >= t_window_end || (opt.count && now >= silence_end))) {
             stopped = 1; /* no more issues; connections with nothing owed end now */
             for (size_t i = 0; i < w->nconns; ++i) {
                 struct conn *c = &w->conns[i];
@@ -280,10 +283,11 @@ static void *worker_main(void *arg) {
             }
         }
         /* The drain ends when the server has been silent for drain_ns (or at the cap). */
-        uint64_t last = w->last_progress > t_window_end ? w->last_progress : t_window_end;
+        uint64_t last = heard > t_window_end || now < t_window_end ? heard : t_window_end;
         uint64_t drain_end = last + drain_ns < t_drain_cap ? last + drain_ns : t_drain_cap;
         if (w->live == 0 || (stopped && now >= drain_end)) break;
         uint64_t next = stopped ? drain_end : t_window_end;
+        if (!stopped && opt.count && silence_end < next) next = silence_end;
         int timeout_ms = (int)((next - now) / 1000000 + 1);
         int n = epoll_wait(w->epfd, evs, MAX_EVENTS, timeout_ms);
         if (n < 0 && errno != EINTR) break;
@@ -369,7 +373,8 @@ int main(int argc, char **argv) {
     }
     lg_print_json(&opt, &total, hist, window_s, opt.server_pid > 0 ? &cpu0 : NULL, &cpu1);
     for (unsigned t = 0; t < opt.threads; ++t) {
-        for (size_t i = 0; i < workers[t].nconns; ++i) free(workers[t].conns[i].sent_at);
+        for (size_t i = 0; i < workers[t].nconns; ++i)
+            free(workers[t].conns[i].sent_at);
         free(workers[t].conns);
         free(workers[t].rbuf);
         close(workers[t].epfd);

@@ -68,14 +68,21 @@ def counted_table(counted, shape_note):
         by = ", ".join(f"{k} {v:.2f}" for k, v in list(sc.get("by_call", {}).items())[:5])
         ipr = ins.get("per_request")
         out.append("| {} | {} | {} | {} | {} | {} |".format(
-            name, _f(sc.get("per_request"), "{:.2f}") if "error" not in sc else sc["error"],
-            by or "–", _f(al.get("per_request"), "{:.3f}") if "error" not in al else al["error"],
-            _f(ipr, "{:,.1f}") if "error" not in ins else ins["error"],
+            name, _f(sc.get("per_request"), "{:.2f}") if "error" not in sc else _short(sc["error"]),
+            by or "–",
+            _f(al.get("per_request"), "{:.3f}") if "error" not in al else _short(al["error"]),
+            _f(ipr, "{:,.1f}") if "error" not in ins else _short(ins["error"]),
             _f(ipr / base if ipr and base else None, "{:.2f}"))
             + (" {} + {} |".format(_f(sc.get("instructions_u_per_request"), "{:,.0f}"),
                                    _f(sc.get("instructions_k_per_request"), "{:,.0f}"))
                if hw else ""))
     return "\n".join(out)
+
+
+def _short(text, n=90):
+    """An error cut to fit a table cell (the JSON keeps it whole)."""
+    text = " ".join(text.split()).replace("|", "/")
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def goals_table(goals):

@@ -45,7 +45,7 @@ def test_fault(args):
     # --every 2: only half the connections misbehave, so the counters must be per connection.
     srv = benchlib.start_server([args.faulty, "--fault", args.mode, "--at", "1050", "--every", "2"])
     try:
-        rc, rep, err = benchlib.run_loadgen(args.loadgen, srv.port, duration=3, drain=1,
+        rc, rep, err = benchlib.run_loadgen(args.loadgen, srv.port, duration=10, drain=3,
                                             timeout=60, **opts)
     finally:
         benchlib.stop_server(srv)
@@ -94,7 +94,7 @@ def test_echo(args):
         sys.exit(77)
     try:
         for shape in SHAPES:
-            rc, rep, err = benchlib.run_loadgen(args.loadgen, srv.port, duration=30, drain=2,
+            rc, rep, err = benchlib.run_loadgen(args.loadgen, srv.port, duration=30, drain=5,
                                                 timeout=90, **shape)
             ok = rc == 0 and rep is not None and rep["ok"]
             total = shape["connections"] * shape["count"]

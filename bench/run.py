@@ -37,6 +37,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
 import counted  # noqa: E402

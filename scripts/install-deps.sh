@@ -6,6 +6,7 @@ packages=(
   build-essential cmake ninja-build pkgconf
   liburing-dev libmbedtls-dev libfmt-dev catch2
   openssl curl wrk gnuplot-nox valgrind strace
+  python3 linux-perf util-linux procps
 )
 missing=()
 for p in "${packages[@]}"; do

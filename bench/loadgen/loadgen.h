@@ -1,0 +1,48 @@
+/* bench/loadgen/loadgen.h - the load generator's options, counters and report (loadgen_report.c).
+ */
+#ifndef ZSOCK_BENCH_LOADGEN_H
+#define ZSOCK_BENCH_LOADGEN_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "histogram.h"
+
+struct lg_options {
+    int port;
+    unsigned connections, size, depth, threads;
+    uint64_t count; /* messages per connection; 0 = run for the duration */
+    double duration_s, warmup_s, drain_s, connect_timeout_s;
+    pid_t server_pid; /* 0 = do not measure server CPU */
+    const char *label;
+};
+
+struct lg_counts {
+    uint64_t window_msgs, total_msgs;
+    uint64_t mismatched_msgs, mismatched_bytes, extra_bytes;
+    uint64_t short_msgs, short_bytes;
+    uint64_t dropped, connect_failures;
+    uint64_t last_completion_ns;
+    char first_error[200];
+};
+
+/* CPU time of a process (all its threads), from /proc/PID/stat, in seconds. */
+struct lg_cpu {
+    double user_s, sys_s;
+    int ok;
+};
+
+/* Parses the command line into *o (with defaults). Returns 0, or prints why and returns -1. */
+int lg_parse_options(int argc, char **argv, struct lg_options *o);
+/* Raises RLIMIT_NOFILE so that `need` descriptors fit, when the hard limit allows. */
+void lg_raise_nofile(unsigned need);
+void lg_sleep_until(uint64_t monotonic_ns);
+void lg_read_cpu(pid_t pid, struct lg_cpu *out);
+void lg_counts_add(struct lg_counts *into, const struct lg_counts *from);
+/* True when every byte came back right and no connection failed. */
+int lg_counts_ok(const struct lg_counts *c);
+/* Prints the run as one JSON line on stdout. cpu0 NULL = no server CPU figures. */
+void lg_print_json(const struct lg_options *o, const struct lg_counts *c, const struct histogram *h,
+                   double window_s, const struct lg_cpu *cpu0, const struct lg_cpu *cpu1);
+
+#endif

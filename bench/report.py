@@ -1,0 +1,239 @@
+"""bench/report.py - the runner's output: markdown tables, the goals, the gnuplot chart."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+BASELINE_ECHO = "raw-epoll"
+BASELINE_HTTP = "raw-epoll-http"
+
+
+def _f(v, fmt="{:,.0f}"):
+    return "–" if v is None else fmt.format(v)
+
+
+def _mode_name(depth):
+    return "ping-pong" if depth == 1 else f"pipelined×{depth}"
+
+
+def echo_table(cells):
+    out = ["| load | server | msgs/s | ±% | × raw epoll | server CPU µs/msg | CPU × raw epoll "
+           "| server busy | p50 µs | p99 µs | p99.9 µs | trust |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for cell in cells:
+        load = f"{cell['connections']} conn × {cell['size']} B {_mode_name(cell['depth'])}"
+        for name, s in cell["summary"].items():
+            if s.get("error"):
+                out.append(f"| {load} | {name} | {s['error']} |||||||||||")
+                continue
+            out.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+                load, name, _f(s["msgs_per_s"]["median"]), _f(s["msgs_per_s"]["spread_pct"], "{}"),
+                _f(s.get("ratio"), "{:.2f}"),
+                _f(s.get("cpu_us_per_msg"), "{:.2f}"),
+                _f(s.get("cpu_ratio"), "{:.2f}"), _f(s.get("busy"), "{:.0%}"),
+                _f(s.get("p50"), "{:.1f}"), _f(s.get("p99"), "{:.1f}"), _f(s.get("p999"), "{:.1f}"),
+                s.get("trust", "")))
+    return "\n".join(out)
+
+
+def http_table(cells):
+    out = ["| load | server | requests/s | ±% | × raw epoll | server CPU µs/req | p50 µs | p99 µs "
+           "| errors | trust |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for cell in cells:
+        load = f"wrk {cell['connections']} conn"
+        for name, s in cell["summary"].items():
+            if s.get("error"):
+                out.append(f"| {load} | {name} | {s['error']} ||||||||")
+                continue
+            out.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+                load, name, _f(s["rps"]["median"]), _f(s["rps"]["spread_pct"], "{}"),
+                _f(s.get("ratio"), "{:.2f}"), _f(s.get("cpu_us_per_req"), "{:.2f}"),
+                _f(s.get("p50"), "{:.1f}"), _f(s.get("p99"), "{:.1f}"), s.get("errors", 0),
+                s.get("trust", "")))
+    return "\n".join(out)
+
+
+def counted_table(counted, shape_note):
+    base = counted.get(BASELINE_ECHO, {}).get("instructions", {}).get("per_request")
+    hw = any(c.get("syscalls", {}).get("instructions_u_per_request") for c in counted.values())
+    out = [f"Counted per request ({shape_note}):", "",
+           "| server | syscalls/msg | by call (per msg) | heap allocs/msg | user instr/msg "
+           "(callgrind) | instr × raw epoll |" + (" perf instr/msg user + kernel |" if hw else ""),
+           "|---|---:|---|---:|---:|---:|" + ("---:|" if hw else "")]
+    for name, c in counted.items():
+        sc = c.get("syscalls", {})
+        al = c.get("allocations", {})
+        ins = c.get("instructions", {})
+        by = ", ".join(f"{k} {v:.2f}" for k, v in list(sc.get("by_call", {}).items())[:5])
+        ipr = ins.get("per_request")
+        out.append("| {} | {} | {} | {} | {} | {} |".format(
+            name, _f(sc.get("per_request"), "{:.2f}") if "error" not in sc else _short(sc["error"]),
+            by or "–",
+            _f(al.get("per_request"), "{:.3f}") if "error" not in al else _short(al["error"]),
+            _f(ipr, "{:,.1f}") if "error" not in ins else _short(ins["error"]),
+            _f(ipr / base if ipr and base else None, "{:.2f}"))
+            + (" {} + {} |".format(_f(sc.get("instructions_u_per_request"), "{:,.0f}"),
+                                   _f(sc.get("instructions_k_per_request"), "{:,.0f}"))
+               if hw else ""))
+    return "\n".join(out)
+
+
+def _short(text, n=90):
+    """An error cut to fit a table cell (the JSON keeps it whole)."""
+    text = " ".join(text.split()).replace("|", "/")
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def goals_table(goals):
+    out = ["| goal | measured | status |", "|---|---|---|"]
+    for g in goals:
+        out.append(f"| {g['goal']} | {g['measured']} | {g['status']} |")
+    return "\n".join(out)
+
+
+def _ratio_goal(cells, server, against, target, conns, size, label):
+    for cell in cells:
+        if cell["connections"] == conns and cell["size"] == size and cell["depth"] == 1:
+            s, b = cell["summary"].get(server), cell["summary"].get(against)
+            if not s or not b or s.get("error") or b.get("error"):
+                why = (s or {}).get("error") or (b or {}).get("error") or "not run"
+                return {"goal": label, "measured": "–", "status": f"not measured ({why})"}
+            r = s["msgs_per_s"]["median"] / b["msgs_per_s"]["median"]
+            lo_s, hi_s = s["msgs_per_s"]["min"], s["msgs_per_s"]["max"]
+            lo_b, hi_b = b["msgs_per_s"]["min"], b["msgs_per_s"]["max"]
+            noisy = lo_s <= hi_b and lo_b <= hi_s
+            status = "met" if r >= target else "NOT met"
+            if noisy:
+                status += " by the medians, but too noisy to trust (min-max ranges overlap)"
+            return {"goal": label, "measured": f"{r:.2f}×", "status": status}
+    return {"goal": label, "measured": "–", "status": "not measured (cell not in this mode)"}
+
+
+def evaluate_goals(echo_cells, counted, servers):
+    """The README's goals, each met / NOT met / not measured, with the figure behind it."""
+    built = {s["name"] for s in servers if s["available"]}
+    goals = []
+    for server, against, target, label in (
+            ("coro-io_uring", "raw-io_uring", 0.97, "io_uring engine ≥ 0.97× raw io_uring, 500×64 B"),
+            ("coro-io_uring", "raw-epoll", 1.10, "io_uring engine ≥ 1.10× raw epoll, 500×64 B"),
+            ("coro-epoll", "raw-epoll", 0.95, "epoll engine ≥ 0.95× raw epoll, 500×64 B")):
+        if server not in built:
+            note = next((s["note"] for s in servers if s["name"] == server), "not in this run")
+            goals.append({"goal": label, "measured": "–", "status": f"not measured: {note}"})
+        else:
+            goals.append(_ratio_goal(echo_cells, server, against, target, 500, 64, label))
+    for server in ("coro-epoll", "coro-io_uring", "zsock-poll"):
+        label = f"zero heap allocations per request ({server})"
+        a = counted.get(server, {}).get("allocations", {})
+        if "per_request" not in a:
+            why = a.get("error") or ("counted figures skipped" if server in built and not counted
+                                     else next((s["note"] for s in servers
+                                                if s["name"] == server), "not in this run"))
+            goals.append({"goal": label, "measured": "–", "status": "not measured: " + why})
+        else:
+            goals.append({"goal": label, "measured": f"{a['per_request']:.3f}",
+                          "status": "met" if a["per_request"] < 0.01 else "NOT met"})
+    z = counted.get("zsock-poll", {})
+    l = counted.get("libc-poll", {})
+    zi, li = z.get("instructions", {}).get("per_request"), l.get("instructions", {}).get("per_request")
+    label = "zsock poll loop ≤ 1.05× libc poll loop, user-space instructions/msg (callgrind)"
+    if zi and li:
+        goals.append({"goal": label, "measured": f"{zi:,.0f} vs {li:,.0f} (+{zi - li:,.0f}/msg) "
+                                                 f"= {zi / li:.2f}×",
+                      "status": "met" if zi / li <= 1.05 else "NOT met"})
+    else:
+        goals.append({"goal": label, "measured": "–", "status": "not measured"})
+    label = "zsock poll loop adds ≤ 5% CPU per message (user + kernel)"
+    zu = z.get("syscalls", {}).get("instructions_u_per_request")
+    zk = z.get("syscalls", {}).get("instructions_k_per_request")
+    lu = l.get("syscalls", {}).get("instructions_u_per_request")
+    lk = l.get("syscalls", {}).get("instructions_k_per_request")
+    if zu and zk and lu and lk:
+        r = (zu + zk) / (lu + lk)
+        goals.append({"goal": label, "measured": f"perf instructions u+k {zu + zk:,.0f} vs "
+                                                 f"{lu + lk:,.0f} = {r:.3f}×",
+                      "status": "met" if r <= 1.05 else "NOT met"})
+    else:
+        cmp = []
+        for cell in echo_cells:
+            zc, lc = cell["summary"].get("zsock-poll"), cell["summary"].get("libc-poll")
+            if zc and lc and zc.get("cpu") and lc.get("cpu"):
+                overlap = (zc["cpu"]["min"] <= lc["cpu"]["max"]
+                           and lc["cpu"]["min"] <= zc["cpu"]["max"])
+                cmp.append((cell["connections"], zc["cpu"]["median"] / lc["cpu"]["median"],
+                            overlap))
+        if cmp:
+            txt = "; ".join(f"{c} conn {r:.2f}×" + (" (noisy)" if o else "") for c, r, o in cmp)
+            ok = all(r <= 1.05 for _, r, _ in cmp)
+            noisy = any(o for _, _, o in cmp)
+            goals.append({"goal": label, "measured": "timed server CPU/msg, zsock ÷ libc: " + txt,
+                          "status": ("met" if ok else "NOT met")
+                          + (" by the medians, but too noisy to trust" if noisy else " (timed)")
+                          + "; no PMU here for a counted user+kernel figure"})
+        else:
+            goals.append({"goal": label, "measured": "–", "status": "not measured"})
+    zs, ls = z.get("syscalls", {}).get("by_call"), l.get("syscalls", {}).get("by_call")
+    label = "zsock_recv/zsock_send = exactly one syscall (counted per msg, perf or strace -c)"
+    if zs and ls:
+        zr, zw = zs.get("recvfrom", 0), zs.get("sendto", 0)
+        same = abs(z["syscalls"]["per_request"] - l["syscalls"]["per_request"]) < 0.01
+        goals.append({"goal": label,
+                      "measured": f"recvfrom {zr:.2f}, sendto {zw:.2f}; total "
+                                  f"{z['syscalls']['per_request']:.2f} vs libc "
+                                  f"{l['syscalls']['per_request']:.2f}",
+                      "status": "met" if abs(zr - 1) < 0.01 and abs(zw - 1) < 0.01 and same
+                      else "NOT met"})
+    else:
+        goals.append({"goal": label, "measured": "–", "status": "not measured"})
+    return goals
+
+
+def chart(echo_cells, servers, path_base):
+    """gnuplot SVG: messages/s (top) and server CPU µs/msg (bottom) by connection count, one line
+    per server, for the smallest message size in ping-pong. Returns the SVG path or a reason."""
+    if not shutil.which("gnuplot"):
+        return None, "gnuplot not installed"
+    pp = [c for c in echo_cells if c["depth"] == 1] or echo_cells
+    if not pp:
+        return None, "no echo cells"
+    size = min(c["size"] for c in pp)
+    cells = sorted((c for c in pp if c["size"] == size), key=lambda c: c["connections"])
+    names = [s["name"] for s in servers if s["available"] and s["kind"] == "echo"]
+    dat = path_base + ".dat"
+    with open(dat, "w") as f:
+        for name in names:
+            f.write(f'"{name}"\n')
+            for c in cells:
+                s = c["summary"].get(name)
+                if s and not s.get("error"):
+                    f.write(f"{c['connections']} {s['msgs_per_s']['median']:.1f} "
+                            f"{s.get('cpu_us_per_msg') or 0:.4f}\n")
+            f.write("\n\n")
+    svg = path_base + ".svg"
+    plots_top = ", ".join(f"'{dat}' index {i} using 1:2 with linespoints lw 2 pt 7 title '{n}'"
+                          for i, n in enumerate(names))
+    plots_bot = ", ".join(f"'{dat}' index {i} using 1:3 with linespoints lw 2 pt 7 title '{n}'"
+                          for i, n in enumerate(names))
+    script = f"""
+set terminal svg size 900,900 dynamic font 'sans,12' noenhanced
+set output '{svg}'
+set multiplot layout 2,1 title 'zsock echo, {size} B ping-pong (median of runs)'
+set logscale x 2
+set grid
+set key outside right
+set xlabel 'connections'
+set ylabel 'messages/s'
+set yrange [0:*]
+set format y '%.0s%c'
+plot {plots_top}
+set ylabel 'server CPU µs per message'
+set format y '%g'
+plot {plots_bot}
+unset multiplot
+"""
+    p = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if p.returncode != 0:
+        return None, "gnuplot failed: " + p.stderr.strip()[:300]
+    os.unlink(dat)
+    return svg, None

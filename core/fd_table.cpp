@@ -201,12 +201,13 @@ int fd_republish(int fd, void *obj, const zsock_socket_vtable *vtable,
         recycle_entry(e);
         return -EBADF;
     }
+    // Retired, not closing: calls in flight on it were not interrupted by a close, so their
+    // results must not turn into EINTR (see woken_by_close).
     uint64_t st = old->state.load(std::memory_order_acquire);
     bool was_open;
     do {
         was_open = (st & entry_open) != 0;
-    } while (!old->state.compare_exchange_weak(st, (st & ~entry_open) | entry_closing,
-                                               std::memory_order_acq_rel));
+    } while (!old->state.compare_exchange_weak(st, st & ~entry_open, std::memory_order_acq_rel));
     if (was_open) {
         put(old); // the table's reference; ours goes when `ref` does
         return 0;

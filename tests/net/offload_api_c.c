@@ -23,7 +23,9 @@ static int c_create(int family, int type, int proto) {
 
 NET_SOCKET_OFFLOAD_REGISTER(c_offload, 30, AF_INET, c_is_supported, c_create)
 
-int c_offload_created(void) { return c_created; }
+int c_offload_created(void) {
+    return c_created;
+}
 
 /* Returns 0 when the C view of the interface table works, else the step that failed. */
 int c_net_if_steps(void) {

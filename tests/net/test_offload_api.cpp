@@ -61,14 +61,22 @@ TEST_CASE("registry: an offloaded stack at priority 40 takes the sockets it supp
 
 TEST_CASE("registry: the lowest priority number wins; a failing create is final") {
     static int calls_a = 0, calls_b = 0;
-    auto sup = [](int f, int t, int p) { return f == AF_INET && (t & 0xf) == SOCK_DGRAM && p == 254; };
-    zsock_socket_impl a{"test_a", 35, AF_INET, sup,
+    auto sup = [](int f, int t, int p) {
+        return f == AF_INET && (t & 0xf) == SOCK_DGRAM && p == 254;
+    };
+    zsock_socket_impl a{"test_a",
+                        35,
+                        AF_INET,
+                        sup,
                         [](int f, int t, int) {
                             ++calls_a;
                             return zsock_simnet_create(f, t, 0);
                         },
                         ZSOCK_IMPL_OFFLOADED};
-    zsock_socket_impl b{"test_b", 20, AF_INET, sup,
+    zsock_socket_impl b{"test_b",
+                        20,
+                        AF_INET,
+                        sup,
                         [](int, int, int) {
                             ++calls_b;
                             return -ENOBUFS;
@@ -124,8 +132,10 @@ TEST_CASE("interfaces: sim0 is there; names are checked; the table is shared wit
     for (int i = 0; i < ZSOCK_NET_IF_MAX + 2; ++i) {
         std::string name = "fill" + std::to_string(i);
         errno = 0;
-        if (zsock_net_if_add(name.c_str())) ++added;
-        else CHECK(errno == ENOMEM);
+        if (zsock_net_if_add(name.c_str()))
+            ++added;
+        else
+            CHECK(errno == ENOMEM);
     }
     CHECK(added < ZSOCK_NET_IF_MAX);
     CHECK(zsock_net_if_get_by_name(ZSOCK_SIMNET_IFNAME) == sim); // handles stay valid

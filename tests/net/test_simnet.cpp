@@ -62,7 +62,8 @@ TEST_CASE("sim0: creation checks its arguments") {
     CHECK_FALSE(zsock_simnet_owns(0));
 }
 
-TEST_CASE("sim0: the fd's kernel readiness follows the socket (raw poll and edge-triggered epoll)") {
+TEST_CASE(
+    "sim0: the fd's kernel readiness follows the socket (raw poll and edge-triggered epoll)") {
     auto [c, srv] = pair4(sim_stack);
     pollfd p{srv, POLLIN | POLLOUT, 0};
     REQUIRE(::poll(&p, 1, 0) == 1);
@@ -116,7 +117,8 @@ TEST_CASE("sim0: poll and select mix sim0, native sockets and a pipe in one call
     });
     bool seen[3] = {};
     for (int round = 0; round < 10 && !(seen[0] && seen[1] && seen[2]); ++round) {
-        for (auto &f : fds) f.revents = 0;
+        for (auto &f : fds)
+            f.revents = 0;
         REQUIRE(zsock_poll(fds, 3, 5000) >= 1);
         for (int i = 0; i < 3; ++i) {
             if (!(fds[i].revents & POLLIN)) continue;
@@ -234,7 +236,8 @@ TEST_CASE("sim0: many threads, many connections, every byte checked") {
                 zsock_close(s);
             }));
         }
-        for (auto &f : conns) f.get();
+        for (auto &f : conns)
+            f.get();
     });
     std::vector<std::future<bool>> results;
     sockaddr_in addr = l.addr;
@@ -249,7 +252,8 @@ TEST_CASE("sim0: many threads, many connections, every byte checked") {
                 size_t off = 0;
                 while (off < per_client) {
                     size_t n = std::min(buf.size(), per_client - off);
-                    for (size_t i = 0; i < n; ++i) buf[i] = pattern(off + i, k);
+                    for (size_t i = 0; i < n; ++i)
+                        buf[i] = pattern(off + i, k);
                     ssize_t w = zsock_send(c, buf.data(), n, 0);
                     if (w <= 0) return;
                     off += static_cast<size_t>(w);
@@ -262,7 +266,8 @@ TEST_CASE("sim0: many threads, many connections, every byte checked") {
             for (;;) {
                 ssize_t n = zsock_recv(c, buf.data(), buf.size(), 0);
                 if (n <= 0) break;
-                for (ssize_t i = 0; i < n; ++i) same = same && buf[i] == pattern(got + i, k);
+                for (ssize_t i = 0; i < n; ++i)
+                    same = same && buf[i] == pattern(got + i, k);
                 got += static_cast<size_t>(n);
             }
             writer.get();
@@ -270,6 +275,7 @@ TEST_CASE("sim0: many threads, many connections, every byte checked") {
             return same && got == per_client;
         }));
     }
-    for (auto &r : results) CHECK(r.get());
+    for (auto &r : results)
+        CHECK(r.get());
     server.get();
 }

@@ -141,8 +141,10 @@ TEST_CASE("dgram: a connected socket learns that nobody listens (ECONNREFUSED)")
     char b;
     int err = 0;
     for (int i = 0; i < 100 && !err; ++i) {
-        if (zsock_recv(a, &b, 1, MSG_DONTWAIT) < 0 && errno != EAGAIN) err = errno;
-        else std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        if (zsock_recv(a, &b, 1, MSG_DONTWAIT) < 0 && errno != EAGAIN)
+            err = errno;
+        else
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     CHECK(err == ECONNREFUSED);
 }

@@ -22,7 +22,10 @@
 #define IPPROTO_DTLS_1_0 ZSOCK_IPPROTO_DTLS_1_0
 #define IPPROTO_DTLS_1_2 ZSOCK_IPPROTO_DTLS_1_2
 
+/* glibc's <sys/socket.h> already defines SOL_TLS as 282 (the kernel's TLS level): the same value. */
+#ifndef SOL_TLS
 #define SOL_TLS ZSOCK_SOL_TLS
+#endif
 #define TLS_SEC_TAG_LIST ZSOCK_TLS_SEC_TAG_LIST
 #define TLS_HOSTNAME ZSOCK_TLS_HOSTNAME
 #define TLS_CIPHERSUITE_LIST ZSOCK_TLS_CIPHERSUITE_LIST

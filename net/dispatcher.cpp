@@ -467,13 +467,14 @@ const zsock_socket_vtable dispatcher_vtable = {
     {nullptr, nullptr}, // poll and select see the placeholder descriptor
 };
 
-bool d_is_supported(int family, int type, int proto) {
-    if (t_creating) return false;
-    return zsock_find_socket_impl(family, type, proto, ZSOCK_PRIORITY_DISPATCHER + 1, false,
-                                  nullptr) == 0;
-}
+// Called by the registry under its lock: it must not look the registry up itself. Whether some
+// implementation would take the socket is checked by d_create, as Zephyr's dispatcher does.
+bool d_is_supported(int, int, int) { return !t_creating; }
 
 int d_create(int family, int type, int proto) {
+    if (zsock_find_socket_impl(family, type, proto, ZSOCK_PRIORITY_DISPATCHER + 1, false,
+                               nullptr) < 0)
+        return -EAFNOSUPPORT;
     auto *c = new (std::nothrow) dispatch_ctx;
     if (!c) return -ENOMEM;
     c->family = family;

@@ -92,9 +92,10 @@ int main(void) {
     int serv4 = open_listener(AF_INET, port);
     int serv6 = open_listener(AF_INET6, port);
 
-    if (serv4 < 0 || serv6 < 0) return 1;
+    if (serv4 < 0) return 1;
     pollfds_add(serv4);
-    pollfds_add(serv6);
+    if (serv6 >= 0) pollfds_add(serv6);
+    else printk("note: no IPv6 here, serving IPv4 only\n");
     printk("Asynchronous TCP echo server waits for connections on port %d...\n", port);
 
     while (max == 0 || accepted < max || clients > 0) {
@@ -127,7 +128,8 @@ int main(void) {
                 }
                 accepted++;
                 if (max && accepted >= max) { /* served enough: accept no more */
-                    pollfds[0].fd = pollfds[1].fd = -1;
+                    for (int k = 0; k < pollnum; k++)
+                        if (pollfds[k].fd == serv4 || pollfds[k].fd == serv6) pollfds[k].fd = -1;
                 }
                 continue;
             }
@@ -152,6 +154,6 @@ int main(void) {
         }
     }
     close(serv4);
-    close(serv6);
+    if (serv6 >= 0) close(serv6);
     return 0;
 }

@@ -116,8 +116,18 @@ inline sockaddr_in6 lo6(uint16_t port) {
     return a;
 }
 
-/// A port free on 127.0.0.1 and on ::1 right now.
+/// Whether the kernel has ::1 (containers often run without IPv6).
+inline bool kernel_has_ipv6() {
+    int s = zsock_socket(AF_INET6, SOCK_STREAM, 0);
+    sockaddr_in6 b = lo6(0);
+    bool ok = s >= 0 && zsock_bind(s, reinterpret_cast<sockaddr *>(&b), sizeof b) == 0;
+    if (s >= 0) zsock_close(s);
+    return ok;
+}
+
+/// A port free on 127.0.0.1 (and on ::1 when there is one) right now.
 inline uint16_t free_port() {
+    const bool v6 = kernel_has_ipv6();
     for (int attempt = 0; attempt < 50; ++attempt) {
         int s4 = zsock_socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in a = lo4(0);
@@ -126,7 +136,7 @@ inline uint16_t free_port() {
         REQUIRE(zsock_getsockname(s4, reinterpret_cast<sockaddr *>(&a), &len) == 0);
         int s6 = zsock_socket(AF_INET6, SOCK_STREAM, 0);
         sockaddr_in6 b = lo6(ntohs(a.sin_port));
-        bool ok6 = zsock_bind(s6, reinterpret_cast<sockaddr *>(&b), sizeof b) == 0;
+        bool ok6 = !v6 || zsock_bind(s6, reinterpret_cast<sockaddr *>(&b), sizeof b) == 0;
         zsock_close(s6);
         zsock_close(s4);
         if (ok6) return ntohs(a.sin_port);

@@ -55,11 +55,13 @@ TEST_CASE("zephyr example: blocking echo server, one client after another") {
 
 TEST_CASE("zephyr example: poll echo server, IPv4 and IPv6 clients at once") {
     uint16_t port = free_port();
+    const bool v6 = kernel_has_ipv6();
+    if (!v6) WARN("the kernel has no ::1 here: IPv4 clients only");
     child server(ZEPHYR_ECHO_POLL, env_for(port, 6));
     std::vector<std::future<bool>> clients;
     for (unsigned k = 0; k < 6; ++k) {
-        clients.push_back(std::async(std::launch::async, [port, k] {
-            int fd = (k % 2) ? connect_retry(lo6(port)) : connect_retry4(port);
+        clients.push_back(std::async(std::launch::async, [port, k, v6] {
+            int fd = (v6 && k % 2) ? connect_retry(lo6(port)) : connect_retry4(port);
             if (fd < 0) return false;
             bool ok = echo_exchange(fd, 200000 + k * 777, k);
             zsock_close(fd);
@@ -69,7 +71,7 @@ TEST_CASE("zephyr example: poll echo server, IPv4 and IPv6 clients at once") {
     for (auto &c : clients)
         CHECK(c.get());
     CHECK(server.wait(20s) == 0);
-    CHECK(server.output().find("Connection from ::1") != std::string::npos);
+    if (v6) CHECK(server.output().find("Connection from ::1") != std::string::npos);
 }
 
 TEST_CASE("zephyr example: select echo server with read/write, clients at once") {

@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdio>
+#include <unistd.h>
 #include <cstring>
 #include <fcntl.h>
 #include <string>
@@ -110,6 +112,32 @@ inline void set_nonblock(int fd) {
     int fl = zsock_fcntl(fd, F_GETFL, 0);
     REQUIRE(fl >= 0);
     REQUIRE(zsock_fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0);
+}
+
+/// Whether the kernel has ::1 (containers often run without IPv6). sim0 always has it.
+inline bool kernel_has_ipv6() {
+    int fd = zsock_socket(AF_INET6, SOCK_DGRAM, 0);
+    if (fd < 0) return false;
+    sockaddr_in6 a = lo6();
+    bool ok = zsock_bind(fd, sa(&a), sizeof a) == 0;
+    zsock_close(fd);
+    return ok;
+}
+
+/// Waits until thread `tid` sleeps in the kernel (a blocking call, most likely the one the test
+/// started), so that closing its fd tests a wake-up rather than a race with the call's start.
+inline void wait_blocked(pid_t tid) {
+    std::string path = "/proc/self/task/" + std::to_string(tid) + "/stat";
+    for (int i = 0; i < 400; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        FILE *f = std::fopen(path.c_str(), "r");
+        if (!f) continue;
+        char buf[512] = {};
+        size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+        std::fclose(f);
+        const char *rp = std::strrchr(buf, ')'); // "pid (comm) S ..."
+        if (n && rp && rp[1] == ' ' && rp[2] == 'S' && i >= 10) return;
+    }
 }
 
 /// A deterministic pattern: byte i of stream `seed`.

@@ -419,12 +419,15 @@ TEST_CASE("dispatcher: close wakes a call blocked on the real socket (EINTR)") {
     fd_guard fd(zsock_socket(AF_INET, SOCK_DGRAM, 0));
     REQUIRE(bind_dev(fd, "sim0") == 0);
     int f = fd.release();
-    auto blocked = std::async(std::launch::async, [f] {
+    std::atomic<pid_t> tid{0};
+    auto blocked = std::async(std::launch::async, [f, &tid] {
+        tid = gettid();
         char b;
         long r = zsock_recv(f, &b, 1, 0);
         return r < 0 ? errno : 0;
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    while (!tid) std::this_thread::yield();
+    wait_blocked(tid);
     REQUIRE(zsock_close(f) == 0);
     REQUIRE(blocked.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
     CHECK(blocked.get() == EINTR);

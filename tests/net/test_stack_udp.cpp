@@ -169,6 +169,10 @@ TEST_CASE("dgram: shutdown(SHUT_RD) wakes a blocked recv, even unconnected") {
 TEST_CASE("dgram: IPv6 on ::1") {
     const stack s = STACKS;
     CAPTURE(s.name);
+    if (!s.sim && !kernel_has_ipv6()) {
+        WARN("the kernel has no ::1 here");
+        return;
+    }
     fd_guard b(s.make(AF_INET6, SOCK_DGRAM, 0));
     sockaddr_in6 addr = lo6();
     REQUIRE(zsock_bind(b, sa(&addr), sizeof addr) == 0);

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <future>
 #include <poll.h>
+#include <liburing.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -94,6 +95,29 @@ TEST_CASE(
     REQUIRE(::poll(&p, 1, 0) == 1);
     CHECK((p.revents & (POLLIN | POLLRDHUP)) == (POLLIN | POLLRDHUP));
     ::close(ep);
+}
+
+TEST_CASE("sim0: io_uring POLL_ADD on the fd completes when data arrives") {
+    io_uring ring;
+    if (io_uring_queue_init(4, &ring, 0) < 0) {
+        WARN("io_uring is not available here");
+        return;
+    }
+    auto [c, srv] = pair4(sim_stack);
+    io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_poll_add(sqe, srv, POLLIN);
+    REQUIRE(io_uring_submit(&ring) == 1);
+    io_uring_cqe *cqe = nullptr;
+    __kernel_timespec ts{0, 50 * 1000 * 1000};
+    CHECK(io_uring_wait_cqe_timeout(&ring, &cqe, &ts) == -ETIME); // nothing to read yet
+    REQUIRE(zsock_send(c, "uring", 5, 0) == 5);
+    ts = {5, 0};
+    REQUIRE(io_uring_wait_cqe_timeout(&ring, &cqe, &ts) == 0);
+    CHECK((cqe->res & POLLIN) != 0);
+    io_uring_cqe_seen(&ring, cqe);
+    char buf[5];
+    CHECK(zsock_recv(srv, buf, 5, MSG_DONTWAIT) == 5);
+    io_uring_queue_exit(&ring);
 }
 
 TEST_CASE("sim0: poll and select mix sim0, native sockets and a pipe in one call") {

@@ -589,3 +589,45 @@ TEST_CASE("stream: shutdown(SHUT_RD) on a listener stops it; a blocked accept re
     CHECK(blocked.get() == EINVAL);
     CHECK((poll1(l.fd, POLLIN, 0) & POLLHUP) != 0);
 }
+
+TEST_CASE("stream: SO_LINGER {1, 0} makes close reset the connection") {
+    const stack s = STACKS;
+    CAPTURE(s.name);
+    auto [c, srv] = pair4(s);
+    linger lg{1, 0};
+    REQUIRE(zsock_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0);
+    c.reset();
+    REQUIRE(poll1(srv, POLLIN, 2000) & POLLIN);
+    char b;
+    CHECK(zsock_recv(srv, &b, 1, 0) == -1);
+    CHECK(errno == ECONNRESET);
+}
+
+TEST_CASE("stream: readv and writev gather and scatter") {
+    const stack s = STACKS;
+    CAPTURE(s.name);
+    auto [c, srv] = pair4(s);
+    char a[] = "hello, ", b[] = "vectored ", d[] = "world";
+    iovec out[3] = {{a, 7}, {b, 9}, {d, 5}};
+    REQUIRE(zsock_writev(c, out, 3) == 21);
+    REQUIRE(poll1(srv, POLLIN, 2000) & POLLIN);
+    char x[4], y[30];
+    iovec in[2] = {{x, sizeof x}, {y, sizeof y}};
+    ssize_t got = 0;
+    while (got < 21) {
+        iovec rest[2] = {in[0], in[1]};
+        size_t skip = static_cast<size_t>(got);
+        int first = skip >= sizeof x ? 1 : 0;
+        if (first == 0) {
+            rest[0].iov_base = x + skip;
+            rest[0].iov_len = sizeof x - skip;
+        } else {
+            rest[1].iov_base = y + (skip - sizeof x);
+            rest[1].iov_len = sizeof y - (skip - sizeof x);
+        }
+        ssize_t n = zsock_readv(srv, rest + first, 2 - first);
+        REQUIRE(n > 0);
+        got += n;
+    }
+    CHECK(std::string(x, 4) + std::string(y, 17) == "hello, vectored world");
+}

@@ -188,3 +188,35 @@ TEST_CASE("dgram: IPv6 on ::1") {
     CHECK(from.sin6_family == AF_INET6);
     CHECK(std::memcmp(&from.sin6_addr, &in6addr_loopback, 16) == 0);
 }
+
+TEST_CASE("dgram: MSG_PEEK leaves the datagram; sendmsg/recvmsg carry addresses") {
+    const stack s = STACKS;
+    CAPTURE(s.name);
+    sockaddr_in baddr;
+    fd_guard b = bound_udp(s, &baddr);
+    fd_guard a(s.make(AF_INET, SOCK_DGRAM, 0));
+    char p1[] = "pe", p2[] = "ek";
+    iovec out[2] = {{p1, 2}, {p2, 2}};
+    msghdr m{};
+    m.msg_name = &baddr;
+    m.msg_namelen = sizeof baddr;
+    m.msg_iov = out;
+    m.msg_iovlen = 2;
+    REQUIRE(zsock_sendmsg(a, &m, 0) == 4);
+    REQUIRE(poll1(b, POLLIN, 2000) & POLLIN);
+    char buf[8];
+    CHECK(zsock_recv(b, buf, sizeof buf, MSG_PEEK) == 4);
+    sockaddr_in from{};
+    iovec in{buf, sizeof buf};
+    msghdr r{};
+    r.msg_name = &from;
+    r.msg_namelen = sizeof from;
+    r.msg_iov = &in;
+    r.msg_iovlen = 1;
+    CHECK(zsock_recvmsg(b, &r, 0) == 4);
+    CHECK(std::string(buf, 4) == "peek");
+    CHECK(r.msg_namelen == sizeof(sockaddr_in));
+    CHECK(from.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+    CHECK(r.msg_flags == 0);
+    CHECK(zsock_recv(b, buf, sizeof buf, MSG_DONTWAIT) == -1);
+}

@@ -1,4 +1,4 @@
-// net/dispatcher_off.cpp - the dispatcher's entry points when zsock is built without it
+// net/dispatcher/off.cpp - the dispatcher's entry points when zsock is built without it
 // (ZSOCK_WITH_DISPATCHER=OFF): they exist, so that programs link, and say it is not there.
 #include <cerrno>
 

@@ -19,8 +19,11 @@ set(ZSOCK_INSTALL_PKGCONFIGDIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig CACHE STRING
 
 install(DIRECTORY include/zsock DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT zsock_dev
         FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp" PATTERN "*.in" EXCLUDE)
-install(FILES ${PROJECT_BINARY_DIR}/include/zsock/version.h
+install(FILES ${PROJECT_BINARY_DIR}/include/zsock/version.h ${PROJECT_BINARY_DIR}/include/zsock/config.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zsock COMPONENT zsock_dev)
+# Zephyr source compatibility: <zephyr/net/socket.h> and friends.
+install(DIRECTORY include/zephyr DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT zsock_dev
+        FILES_MATCHING PATTERN "*.h")
 
 install(TARGETS zsock zsock_static zsock_posix zsock_posix_static EXPORT zsockTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT zsock_runtime

@@ -124,7 +124,9 @@ long fd_ioctl(int fd, unsigned long request, uintptr_t arg) noexcept {
     case lookup::found: break;
     }
     // Internal requests are not for applications: answer as the kernel does for unknown ones.
-    if (request < ZSOCK_IOCTL_FCNTL_MAX || request == ZSOCK_IOCTL_WAKE_BLOCKED) return -ENOTTY;
+    if (request < ZSOCK_IOCTL_FCNTL_MAX ||
+        (request >= ZSOCK_IOCTL_INTERNAL_FIRST && request <= ZSOCK_IOCTL_INTERNAL_LAST))
+        return -ENOTTY;
     if (!ref->vtable->fd.ioctl) return -EOPNOTSUPP;
     return ref->vtable->fd.ioctl(ref->obj, request, arg);
 }

@@ -175,6 +175,72 @@ int fd_close(int fd, bool *was_ours) noexcept {
 
 int fd_hooked_count() noexcept { return g_hooked.load(std::memory_order_relaxed); }
 
+int fd_republish(int fd, void *obj, const zsock_socket_vtable *vtable,
+                 zsock_fd_mode mode) noexcept {
+    if (!vtable || !vtable->fd.close) return -EINVAL;
+    fd_ref ref;
+    if (fd_lookup(fd, &ref) != lookup::found) return -EBADF;
+    fd_entry *old = ref.get();
+    fd_entry *e = alloc_entry();
+    if (!e) return -ENOMEM;
+    e->fd = fd;
+    e->obj = obj;
+    e->vtable = vtable;
+    e->mode = mode;
+    e->has_poll_hooks = vtable->poll.prepare != nullptr;
+    if (e->has_poll_hooks) g_hooked.fetch_add(1, std::memory_order_relaxed);
+    e->state.store(entry_open | 1, std::memory_order_release); // the table's reference
+
+    // Swap first, so that no concurrent caller ever finds the number closed; then retire the old
+    // entry. The slot can only hold `old` here: it changes when `old` is destroyed (we hold a
+    // reference) or when the kernel reuses the number (it is open).
+    slot *s = find_slot(fd);
+    fd_entry *expected = old;
+    if (!s->compare_exchange_strong(expected, e, std::memory_order_acq_rel)) {
+        if (e->has_poll_hooks) g_hooked.fetch_sub(1, std::memory_order_relaxed);
+        recycle_entry(e);
+        return -EBADF;
+    }
+    // Retired, not closing: calls in flight on it were not interrupted by a close, so their
+    // results must not turn into EINTR (see woken_by_close).
+    uint64_t st = old->state.load(std::memory_order_acquire);
+    bool was_open;
+    do {
+        was_open = (st & entry_open) != 0;
+    } while (!old->state.compare_exchange_weak(st, st & ~entry_open, std::memory_order_acq_rel));
+    if (was_open) {
+        put(old); // the table's reference; ours goes when `ref` does
+        return 0;
+    }
+    // A zsock_close() took the old entry before the swap (and dropped the table's reference):
+    // the fd is closed as far as the application knows, so the new object goes too.
+    e->state.fetch_and(~entry_open, std::memory_order_acq_rel);
+    e->state.fetch_or(entry_closing, std::memory_order_acq_rel);
+    put(e);
+    return -EBADF;
+}
+
+int fd_detach(int fd, void **obj, const zsock_socket_vtable **vtable,
+              zsock_fd_mode *mode) noexcept {
+    fd_ref ref;
+    if (fd_lookup(fd, &ref) != lookup::found) return -EBADF;
+    fd_entry *e = ref.get();
+    // Open, with exactly two references: the table's and ours.
+    uint64_t expected = entry_open | 2;
+    if (!e->state.compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) return -EBUSY;
+    ref.release();
+    if (slot *s = find_slot(fd)) {
+        fd_entry *cur = e;
+        s->compare_exchange_strong(cur, nullptr, std::memory_order_acq_rel);
+    }
+    if (e->has_poll_hooks) g_hooked.fetch_sub(1, std::memory_order_relaxed);
+    if (obj) *obj = e->obj;
+    if (vtable) *vtable = e->vtable;
+    if (mode) *mode = e->mode;
+    recycle_entry(e);
+    return 0;
+}
+
 // ---- C API of <zsock/fdtable.h> ---------------------------------------------------------------
 
 namespace {

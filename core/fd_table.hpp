@@ -82,6 +82,19 @@ lookup fd_lookup(int fd, fd_ref *out) noexcept;
 /// or -EBADF when fd is not an open zsock fd (the caller then passes fd to the kernel).
 int fd_close(int fd, bool *was_ours) noexcept;
 
+/// Publishes (obj, vtable, mode) on the open fd in a fresh entry and retires the current one (the
+/// dispatcher's placeholder): new lookups find the new object at once; calls already in flight on
+/// the old object finish against it, and its close() runs when the last of them returns. That
+/// close() must not close the kernel descriptor, which now belongs to the new object. If a
+/// zsock_close() of fd raced this call, the close wins: the new object is closed too.
+/// Returns 0, -EBADF (fd not open), -EINVAL (no close in vtable) or -ENOMEM.
+int fd_republish(int fd, void *obj, const zsock_socket_vtable *vtable, zsock_fd_mode mode) noexcept;
+
+/// Takes a freshly created object out of the table without closing it or its kernel descriptor
+/// (the dispatcher moves it to another number). The caller must be the fd's only user.
+/// Returns 0, -EBADF (not an open zsock fd) or -EBUSY (another call is in flight on it).
+int fd_detach(int fd, void **obj, const zsock_socket_vtable **vtable, zsock_fd_mode *mode) noexcept;
+
 /// Number of open entries whose objects have poll hooks (TLS, offloaded...). While it is zero,
 /// zsock_poll/select hand the caller's arrays straight to the kernel.
 int fd_hooked_count() noexcept;

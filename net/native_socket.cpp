@@ -25,6 +25,12 @@ int n_ioctl(void *o, unsigned long req, uintptr_t arg) {
         sys::shutdown(fd, SHUT_RDWR);
         return 0;
     }
+    if (req == ZSOCK_IOCTL_FD_MOVED) {
+        // The object is its number: the one to publish on the new number encodes that number.
+        auto *m = reinterpret_cast<zsock_fd_moved *>(arg);
+        m->obj = native_obj(m->new_fd);
+        return 0;
+    }
     if (req < ZSOCK_IOCTL_FCNTL_MAX) return static_cast<int>(sys::fcntl(fd, static_cast<int>(req), arg));
     return static_cast<int>(sys::ioctl(fd, req, arg));
 }

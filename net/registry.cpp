@@ -13,6 +13,9 @@
 #include <vector>
 
 #include "net/native_socket.hpp"
+#if ZSOCK_CONFIG_SIMNET
+#include "net/simnet/simnet.hpp"
+#endif
 
 namespace zsock::net {
 namespace {
@@ -28,6 +31,8 @@ std::vector<entry> &entries() {
     return v;
 }
 
+thread_local const zsock_socket_impl *t_transport = nullptr;
+
 bool matches(const zsock_socket_impl &impl, int family, int type, int proto) {
     if (impl.family != AF_UNSPEC && impl.family != family) return false;
     return impl.is_supported == nullptr || impl.is_supported(family, type, proto);
@@ -37,7 +42,26 @@ bool matches(const zsock_socket_impl &impl, int family, int type, int proto) {
 
 void ensure_builtin_impls() noexcept {
     static std::once_flag once;
-    std::call_once(once, [] { register_native_impl(); });
+    std::call_once(once, [] {
+        register_native_impl();
+#if ZSOCK_CONFIG_SIMNET
+        simnet::register_iface();
+#endif
+    });
+}
+
+bool is_secure_proto(int proto) noexcept {
+    return (proto >= ZSOCK_IPPROTO_TLS_1_0 && proto <= ZSOCK_IPPROTO_TLS_1_3) ||
+           proto == ZSOCK_IPPROTO_DTLS_1_0 || proto == ZSOCK_IPPROTO_DTLS_1_2;
+}
+
+transport_override::transport_override(const zsock_socket_impl &impl) noexcept
+    : prev_(t_transport), impl_(impl) {
+    t_transport = &impl_;
+}
+
+transport_override::~transport_override() {
+    t_transport = prev_;
 }
 
 int registry_create(int family, int type, int proto) noexcept {
@@ -88,6 +112,10 @@ int zsock_unregister_socket_impl(const char *name) {
 int zsock_find_socket_impl(int family, int type, int proto, int min_priority, bool native_only,
                            struct zsock_socket_impl *out) {
     ensure_builtin_impls();
+    if (t_transport && !is_secure_proto(proto)) {
+        if (out) *out = *t_transport;
+        return 0;
+    }
     std::shared_lock lock(g_mutex);
     for (const auto &e : entries()) {
         if (e.impl.priority < min_priority) continue;

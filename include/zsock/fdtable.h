@@ -38,8 +38,29 @@ extern "C" {
 /* Internal ioctl requests (Zephyr's ZFD_IOCTL_ numbering where it has one). Requests below 0x100
  * are fcntl commands: fcntl(fd, cmd, arg) reaches the object as ioctl(obj, cmd, arg). */
 #define ZSOCK_IOCTL_FCNTL_MAX 0x100
+/* Requests 0x1000..0x10ff are internal to zsock: zsock_ioctl() refuses them (ENOTTY) so that an
+ * application can never send one to an object. */
+#define ZSOCK_IOCTL_INTERNAL_FIRST 0x1000
+#define ZSOCK_IOCTL_INTERNAL_LAST 0x10ff
 /** Wake every thread blocked in a call on this object: zsock_close() is under way. arg unused. */
 #define ZSOCK_IOCTL_WAKE_BLOCKED 0x1000
+/**
+ * The object's kernel descriptor has moved to another fd number: the dispatcher keeps the number
+ * it handed out by dup3()-ing the real descriptor onto it. arg: struct zsock_fd_moved *.
+ * Both numbers are open during the call; old_fd is closed right after it. An object that uses its
+ * number (native sockets, user-space objects that signal their descriptor) switches to new_fd and
+ * may replace m->obj (native sockets do: their object pointer encodes the number). A layer that
+ * wraps a transport on the same fd (TLS) forwards the request to the transport and keeps the
+ * transport object it gets back. Objects that never use their number answer -EOPNOTSUPP.
+ */
+#define ZSOCK_IOCTL_FD_MOVED 0x1001
+
+/** Argument of ZSOCK_IOCTL_FD_MOVED. */
+struct zsock_fd_moved {
+    int old_fd;
+    int new_fd;
+    void *obj; /**< in: the object; out: the object to publish on new_fd */
+};
 
 /** fd-level operations; every member may be NULL except close. */
 struct zsock_fd_vtable {

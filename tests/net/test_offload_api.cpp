@@ -1,0 +1,142 @@
+// The offload API: registry priorities, NET_SOCKET_OFFLOAD_REGISTER from C, the interface table.
+#include "net/stack_fixture.hpp"
+
+#include <zsock/offload.h>
+
+using namespace stack_test;
+
+extern "C" int c_offload_created(void);
+extern "C" int c_net_if_steps(void);
+
+TEST_CASE("registry: priorities match the configured defaults") {
+    CHECK(ZSOCK_PRIORITY_DISPATCHER == 0);
+    CHECK(ZSOCK_PRIORITY_NATIVE == 50);
+    CHECK(ZSOCK_PRIORITY_OFFLOAD == ZSOCK_CONFIG_OFFLOAD_PRIORITY);
+    CHECK(ZSOCK_PRIORITY_TLS == ZSOCK_CONFIG_TLS_PRIORITY);
+    CHECK(ZSOCK_PRIORITY_OFFLOAD < ZSOCK_PRIORITY_NATIVE);
+}
+
+TEST_CASE("registry: an offloaded stack at priority 40 takes the sockets it supports") {
+    fd_guard before(zsock_socket(AF_INET, SOCK_STREAM, 0));
+    CHECK_FALSE(zsock_simnet_owns(before));
+
+    REQUIRE(zsock_simnet_register(ZSOCK_PRIORITY_OFFLOAD) == 0);
+    CHECK(zsock_simnet_register(ZSOCK_PRIORITY_OFFLOAD) == -EEXIST);
+    zsock_socket_impl found{};
+    REQUIRE(zsock_find_socket_impl(AF_INET, SOCK_STREAM, 0, INT32_MIN, false, &found) == 0);
+    CHECK(std::string(found.name) == "simnet");
+    CHECK(found.flags == ZSOCK_IMPL_OFFLOADED);
+    // native_only skips it; a higher min_priority too.
+    REQUIRE(zsock_find_socket_impl(AF_INET, SOCK_STREAM, 0, INT32_MIN, true, &found) == 0);
+    CHECK(std::string(found.name) == "native");
+    REQUIRE(zsock_find_socket_impl(AF_INET, SOCK_STREAM, 0, 41, false, &found) == 0);
+    CHECK(std::string(found.name) == "native");
+
+    fd_guard tcp(zsock_socket(AF_INET, SOCK_STREAM, 0));
+    fd_guard udp(zsock_socket(AF_INET6, SOCK_DGRAM, 0));
+    fd_guard unix_sock(zsock_socket(AF_UNIX, SOCK_STREAM, 0)); // sim0 declines: native
+    CHECK(zsock_simnet_owns(tcp));
+    CHECK(zsock_simnet_owns(udp));
+    CHECK(unix_sock >= 0);
+    CHECK_FALSE(zsock_simnet_owns(unix_sock));
+
+    // A whole conversation through plain zsock_socket() calls now runs on sim0.
+    listening l = listen4(native_stack); // native_stack.make is zsock_socket: sim0 now
+    CHECK(zsock_simnet_owns(l.fd));
+    fd_guard c(zsock_socket(AF_INET, SOCK_STREAM, 0));
+    REQUIRE(zsock_connect(c, sa(&l.addr), sizeof l.addr) == 0);
+    fd_guard srv(zsock_accept(l.fd, nullptr, nullptr));
+    REQUIRE(srv >= 0);
+    CHECK(zsock_simnet_owns(srv));
+
+    REQUIRE(zsock_simnet_unregister() == 0);
+    CHECK(zsock_simnet_unregister() == -ENOENT);
+    fd_guard after(zsock_socket(AF_INET, SOCK_STREAM, 0));
+    CHECK_FALSE(zsock_simnet_owns(after));
+    // Sockets made while it was registered keep working.
+    REQUIRE(zsock_send(c, "still", 5, 0) == 5);
+    char buf[5];
+    CHECK(zsock_recv(srv, buf, 5, MSG_WAITALL) == 5);
+}
+
+TEST_CASE("registry: the lowest priority number wins; a failing create is final") {
+    static int calls_a = 0, calls_b = 0;
+    auto sup = [](int f, int t, int p) {
+        return f == AF_INET && (t & 0xf) == SOCK_DGRAM && p == 254;
+    };
+    zsock_socket_impl a{"test_a",
+                        35,
+                        AF_INET,
+                        sup,
+                        [](int f, int t, int) {
+                            ++calls_a;
+                            return zsock_simnet_create(f, t, 0);
+                        },
+                        ZSOCK_IMPL_OFFLOADED};
+    zsock_socket_impl b{"test_b",
+                        20,
+                        AF_INET,
+                        sup,
+                        [](int, int, int) {
+                            ++calls_b;
+                            return -ENOBUFS;
+                        },
+                        ZSOCK_IMPL_OFFLOADED};
+    REQUIRE(zsock_register_socket_impl(&a) == 0);
+    REQUIRE(zsock_register_socket_impl(&b) == 0);
+    CHECK(zsock_socket(AF_INET, SOCK_DGRAM, 254) == -1);
+    CHECK(errno == ENOBUFS);
+    CHECK(calls_b == 1);
+    CHECK(calls_a == 0);
+    REQUIRE(zsock_unregister_socket_impl("test_b") == 0);
+    fd_guard fd(zsock_socket(AF_INET, SOCK_DGRAM, 254));
+    CHECK(fd >= 0);
+    CHECK(calls_a == 1);
+    CHECK(zsock_simnet_owns(fd));
+    REQUIRE(zsock_unregister_socket_impl("test_a") == 0);
+    CHECK(zsock_register_socket_impl(nullptr) == -EINVAL);
+}
+
+TEST_CASE("registry: NET_SOCKET_OFFLOAD_REGISTER works from C") {
+    int before = c_offload_created();
+    fd_guard fd(zsock_socket(AF_INET, SOCK_DGRAM, 253));
+    REQUIRE(fd >= 0);
+    CHECK(c_offload_created() == before + 1);
+    CHECK(zsock_simnet_owns(fd));
+    zsock_socket_impl found{};
+    REQUIRE(zsock_find_socket_impl(AF_INET, SOCK_DGRAM, 253, INT32_MIN, false, &found) == 0);
+    CHECK(std::string(found.name) == "c_offload");
+    CHECK(found.priority == 30);
+}
+
+TEST_CASE("interfaces: sim0 is there; names are checked; the table is shared with C") {
+    // sim0 appears once zsock has initialised its built-in implementations.
+    fd_guard any(zsock_socket(AF_INET, SOCK_DGRAM, 0));
+    zsock_net_if *sim = zsock_net_if_get_by_name(ZSOCK_SIMNET_IFNAME);
+    REQUIRE(sim != nullptr);
+    CHECK(zsock_net_if_socket_offload(sim) == zsock_simnet_create);
+    CHECK(zsock_net_if_get_index(sim) >= 1);
+
+    CHECK(c_net_if_steps() == 0);
+    CHECK(zsock_net_if_add("ctest0") == zsock_net_if_get_by_name("ctest0")); // finds, no dup
+    errno = 0;
+    CHECK(zsock_net_if_add("") == nullptr);
+    CHECK(errno == EINVAL);
+    CHECK(zsock_net_if_add("sixteen-chars-xx") == nullptr); // needs 17 bytes with its NUL
+    CHECK(zsock_net_if_add(nullptr) == nullptr);
+    CHECK(zsock_net_if_get_by_index(0) == nullptr);
+    CHECK(zsock_net_if_get_by_index(ZSOCK_NET_IF_MAX + 1) == nullptr);
+
+    // Fill the table: the next new name is refused with ENOMEM.
+    int added = 0;
+    for (int i = 0; i < ZSOCK_NET_IF_MAX + 2; ++i) {
+        std::string name = "fill" + std::to_string(i);
+        errno = 0;
+        if (zsock_net_if_add(name.c_str()))
+            ++added;
+        else
+            CHECK(errno == ENOMEM);
+    }
+    CHECK(added < ZSOCK_NET_IF_MAX);
+    CHECK(zsock_net_if_get_by_name(ZSOCK_SIMNET_IFNAME) == sim); // handles stay valid
+}

@@ -24,7 +24,6 @@ struct fd_entry {
     int fd = -1;
     zsock_fd_mode mode = ZSOCK_FD_MODE_UNSPEC;
     bool has_poll_hooks = false;
-    bool orphaned = false; // kernel descriptor was closed behind zsock's back: do not close it
     fd_entry *next_free = nullptr;
 };
 
@@ -81,6 +80,11 @@ lookup fd_lookup(int fd, fd_ref *out) noexcept;
 /// Returns the object's close() result if it ran now, 0 if deferred to the last caller,
 /// or -EBADF when fd is not an open zsock fd (the caller then passes fd to the kernel).
 int fd_close(int fd, bool *was_ours) noexcept;
+
+/// Reserves kfd, a descriptor the caller has just received from the kernel (socket, accept4,
+/// socketpair), so it is known to be open: zsock_fd_reserve_kernel() without the check.
+/// Returns kfd or a negative errno.
+int fd_reserve_new_kernel(int kfd) noexcept;
 
 /// Number of open entries whose objects have poll hooks (TLS, offloaded...). While it is zero,
 /// zsock_poll/select hand the caller's arrays straight to the kernel.

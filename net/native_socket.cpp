@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <zsock/offload.h>
 
+#include "core/fd_table.hpp"
 #include "core/sys.hpp"
 
 namespace zsock::net {
@@ -94,7 +95,8 @@ const zsock_socket_vtable native_vtable = {
 };
 
 int native_adopt(int kfd) noexcept {
-    int r = zsock_fd_reserve_kernel(kfd);
+    // Fresh from the kernel, so known to be open: no F_GETFD check, no extra syscall.
+    int r = core::fd_reserve_new_kernel(kfd);
     if (r < 0) {
         sys::close(kfd);
         return r;

@@ -16,8 +16,10 @@ long fd_readv(int fd, const iovec *iov, int iovcnt) noexcept;
 long fd_writev(int fd, const iovec *iov, int iovcnt) noexcept;
 long fd_fcntl(int fd, int cmd, uintptr_t arg) noexcept;
 long fd_ioctl(int fd, unsigned long request, uintptr_t arg) noexcept;
-/// timeout_ms < 0 waits forever.
+/// timeout_ms < 0 waits forever. fds is the caller's: a bad pointer is -EFAULT.
 long fd_poll(zsock_pollfd *fds, long nfds, int timeout_ms) noexcept;
+/// fd_poll on an array zsock built itself (select's): no checked copies.
+long fd_poll_own(zsock_pollfd *fds, long nfds, int timeout_ms) noexcept;
 long fd_select(int nfds, zsock_fd_set *r, zsock_fd_set *w, zsock_fd_set *e,
                zsock_timeval *timeout) noexcept;
 

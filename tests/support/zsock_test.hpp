@@ -127,6 +127,38 @@ inline fd_guard udp_bound4(sockaddr_in *addr) {
     return s;
 }
 
+/// A listener whose accept queue is full (backlog 0 and one connection nobody accepts): Linux
+/// drops further SYNs, so a connect() to it stays pending, without any route to a black hole.
+struct full_listener {
+    listener l;
+    fd_guard filler;
+    bool ok = false;
+};
+
+inline full_listener make_full_listener() {
+    full_listener f;
+    f.l = listen_tcp4(0);
+    if (f.l.fd < 0) return f;
+    f.filler = fd_guard(zsock_socket(AF_INET, SOCK_STREAM, 0));
+    if (zsock_connect(f.filler, sa(&f.l.addr), sizeof f.l.addr) != 0) return f;
+    // Probe: a nonblocking connect must still be pending after a while.
+    fd_guard probe(zsock_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+    if (zsock_connect(probe, sa(&f.l.addr), sizeof f.l.addr) == 0 || errno != EINPROGRESS) return f;
+    zsock_pollfd p{probe, POLLOUT, 0};
+    f.ok = zsock_poll(&p, 1, 200) == 0;
+    return f;
+}
+
+/// Address of a loopback TCP port nobody listens on (bound once, then closed).
+inline sockaddr_in dead_port4() {
+    sockaddr_in a = loopback4();
+    fd_guard t(zsock_socket(AF_INET, SOCK_STREAM, 0));
+    socklen_t len = sizeof a;
+    zsock_bind(t, sa(&a), sizeof a);
+    zsock_getsockname(t, sa(&a), &len);
+    return a;
+}
+
 /// An abstract AF_UNIX address unique to this process (no file to clean up).
 inline sockaddr_un unix_abstract(const char *tag, socklen_t *len) {
     sockaddr_un a{};

@@ -77,6 +77,8 @@ long fd_readv(int fd, const iovec *iov, int iovcnt) noexcept {
     case lookup::found: break;
     }
     const auto *vt = ref->vtable;
+    // As the kernel's readv: no segments, no read (a datagram socket would drop a datagram).
+    if (iovcnt == 0) return 0;
     if (vt->recvmsg && ref->mode == ZSOCK_FD_MODE_SOCKET) {
         if (iovcnt < 0 || iovcnt > IOV_MAX) return -EINVAL;
         msghdr msg{};
@@ -99,6 +101,8 @@ long fd_writev(int fd, const iovec *iov, int iovcnt) noexcept {
     }
     const auto *vt = ref->vtable;
     const bool socket = ref->mode == ZSOCK_FD_MODE_SOCKET;
+    // As the kernel's writev: no segments, no write (a datagram socket would send an empty one).
+    if (iovcnt == 0) return 0;
     if (vt->sendmsg && socket) {
         if (iovcnt < 0 || iovcnt > IOV_MAX) return -EINVAL;
         msghdr msg{};

@@ -506,6 +506,8 @@ TEST_CASE("differential: fcntl and ioctl") {
         ZT_STEP(r, a.ioctl(s, FIONBIO, &v));
         ZT_STEP(r, a.fcntl(s, F_GETFL, 0));
         ZT_STEP(r, a.ioctl(s, 0x7777, &v));
+        ZT_STEP(r, a.ioctl(s, 3, &v));      // below 0x100: zsock's fcntl range for objects
+        ZT_STEP(r, a.ioctl(s, 0x1000, &v)); // zsock's internal WAKE_BLOCKED number
         ZT_STEP(r, a.ioctl(s, SIOCGSTAMP, &v)); // no packet yet
         a.close(s);
     });

@@ -315,6 +315,30 @@ TEST_CASE("fd table: entries are recycled; many open/close cycles leak nothing")
     CHECK(open_fd_count() == before);
 }
 
+TEST_CASE("fd table: an object published as ZSOCK_FD_MODE_UNSPEC is not a socket") {
+    user_object o;
+    int fd = zsock_fd_reserve();
+    REQUIRE(fd >= 0);
+    o.fd = fd;
+    REQUIRE(zsock_fd_finalize(fd, &o, user_object::vtable(), ZSOCK_FD_MODE_UNSPEC) == 0);
+    char b = 0;
+    errno = 0;
+    CHECK(zsock_recv(fd, &b, 1, MSG_DONTWAIT) == -1);
+    CHECK(errno == ENOTSOCK);
+    errno = 0;
+    CHECK(zsock_sendto(fd, &b, 1, 0, nullptr, 0) == -1);
+    CHECK(errno == ENOTSOCK);
+    // The fd calls reach it.
+    o.signal();
+    CHECK(zsock_read(fd, &b, 1) == 1);
+    CHECK(b == 'u');
+    CHECK(zsock_write(fd, "w", 1) == 1);
+    iovec iov{&b, 1};
+    CHECK(zsock_readv(fd, &iov, 1) == 1);
+    CHECK(zsock_close(fd) == 0);
+    CHECK(o.closes == 1);
+}
+
 TEST_CASE("fd table: close of an fd zsock does not own goes to the kernel") {
     int p[2];
     REQUIRE(::pipe(p) == 0);
@@ -330,4 +354,24 @@ TEST_CASE("fd table: close of an fd zsock does not own goes to the kernel") {
     errno = 0;
     CHECK(zsock_close(1 << 30) == -1);
     CHECK(errno == EBADF);
+}
+
+TEST_CASE("fd table: accept on a kernel listener zsock does not own adopts the new socket") {
+    int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(l >= 0);
+    sockaddr_in addr = loopback4();
+    socklen_t len = sizeof addr;
+    REQUIRE(::bind(l, sa(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(l, 1) == 0);
+    REQUIRE(::getsockname(l, sa(&addr), &len) == 0);
+    CHECK(zsock_fd_get_obj(l, nullptr, ENOTSOCK) == nullptr); // not a zsock fd...
+    fd_guard c(zsock_socket(AF_INET, SOCK_STREAM, 0));
+    REQUIRE(zsock_connect(c, sa(&addr), sizeof addr) == 0);
+    fd_guard s(zsock_accept(l, nullptr, nullptr)); // ...but zsock_accept works on it
+    REQUIRE(s >= 0);
+    CHECK(zsock_fd_get_obj(s, nullptr, ENOTSOCK) != nullptr); // and the new socket is zsock's
+    CHECK(zsock_send(c, "k", 1, 0) == 1);
+    char b;
+    CHECK(zsock_recv(s, &b, 1, 0) == 1);
+    CHECK(zsock_close(l) == 0);
 }

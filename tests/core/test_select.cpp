@@ -346,3 +346,50 @@ TEST_CASE("select: bad pointers are EFAULT, never a crash") {
     CHECK(errno == EFAULT);
     munmap(mem, 2 * page);
 }
+
+TEST_CASE("select: a hang-up on an fd watched only for exceptions does not end the wait") {
+    // Linux's select asks each fd only about the conditions of its sets: a hung-up socket in
+    // exceptfds alone is not ready, and select waits for its timeout. poll() would report the
+    // hang-up at once, so a select built on poll must not return early (or spin, with no timeout).
+    const bool hooked = GENERATE(false, true);
+    hooked_path path(hooked);
+    REQUIRE(path.ok(hooked));
+    auto [c, s] = tcp_pair4();
+    REQUIRE(s >= 0);
+    c.reset();
+    REQUIRE(zsock_shutdown(s, SHUT_WR) == 0);
+    zsock_pollfd p{s, 0, 0};
+    REQUIRE(zsock_poll(&p, 1, 1000) == 1);
+    REQUIRE((p.revents & POLLHUP) != 0);
+
+    sets in;
+    ZSOCK_FD_SET(s, &in.e);
+    sets out = in;
+    zsock_timeval tv{0, 200000};
+    auto t0 = clock::now();
+    CHECK(zsock_select(s + 1, &out.r, &out.w, &out.e, &tv) == 0);
+    CHECK(ms_since(t0) >= 190);
+    CHECK_FALSE(ZSOCK_FD_ISSET(s, &out.e));
+    CHECK(tv.tv_sec == 0);
+    CHECK(tv.tv_usec == 0);
+
+    // With no timeout it keeps waiting until something it was asked about happens: here a
+    // readable pipe added to the read set by a second select, from another thread's write.
+    int pp[2];
+    REQUIRE(::pipe(pp) == 0);
+    std::thread writer([w = pp[1]] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        [[maybe_unused]] auto n = ::write(w, "x", 1);
+    });
+    out = in;
+    ZSOCK_FD_SET(pp[0], &out.r);
+    t0 = clock::now();
+    int r = zsock_select(std::max(s.get(), pp[0]) + 1, &out.r, nullptr, &out.e, nullptr);
+    writer.join();
+    CHECK(r == 1);
+    CHECK(ms_since(t0) >= 140);
+    CHECK(ZSOCK_FD_ISSET(pp[0], &out.r));
+    CHECK_FALSE(ZSOCK_FD_ISSET(s, &out.e));
+    ::close(pp[0]);
+    ::close(pp[1]);
+}

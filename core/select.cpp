@@ -94,11 +94,46 @@ long hooked_select(int nfds, zsock_fd_set *r, zsock_fd_set *w, zsock_fd_set *e,
         if (test_bit(want[2], fd)) ev |= POLLPRI;
         if (ev) pfds[n++] = zsock_pollfd{fd, ev, 0};
     }
-    auto start = std::chrono::steady_clock::now();
-    long got = fd_poll_own(pfds.get(), n, timeout_ms_of(tv ? &t : nullptr));
-    if (got >= 0) {
+    // poll() reports POLLHUP and POLLERR whatever was asked, but Linux's select asks each fd only
+    // about the conditions of its sets: a hung-up fd watched for exceptions alone is not ready,
+    // and select goes on waiting. So when poll woke for nothing the caller asked about, wait
+    // again for the time left, without the fds that woke it (their state sticks: polling them
+    // again would return at once).
+    std::unique_ptr<int[]> fdnum(new (std::nothrow) int[count ? count : 1]);
+    if (!fdnum) return -ENOMEM;
+    for (int i = 0; i < n; ++i) fdnum[i] = pfds[i].fd;
+    const int timeout_ms = timeout_ms_of(tv ? &t : nullptr);
+    const auto start = std::chrono::steady_clock::now();
+    zsock_fd_set out[3]{};
+    long bits = 0;
+    long got;
+    for (;;) {
+        int wait_ms = timeout_ms;
+        if (timeout_ms > 0) {
+            auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+            wait_ms = spent >= timeout_ms ? 0 : timeout_ms - static_cast<int>(spent);
+        }
+        got = fd_poll_own(pfds.get(), n, wait_ms);
+        if (got <= 0) break;
         for (int i = 0; i < n; ++i)
             if (pfds[i].revents & POLLNVAL) got = -EBADF;
+        if (got < 0) break;
+        for (int i = 0; i < n; ++i) {
+            int fd = fdnum[i];
+            short rev = pfds[i].revents;
+            if (test_bit(want[0], fd) && (rev & in_set)) put_bit(&out[0], fd), ++bits;
+            if (test_bit(want[1], fd) && (rev & out_set)) put_bit(&out[1], fd), ++bits;
+            if (test_bit(want[2], fd) && (rev & ex_set)) put_bit(&out[2], fd), ++bits;
+        }
+        if (bits > 0) break;
+        if (wait_ms == 0) {
+            got = 0;
+            break;
+        }
+        for (int i = 0; i < n; ++i)
+            if (pfds[i].revents) pfds[i].fd = -1;
     }
     if (tv) { // Linux writes the time left back, whatever the result
         auto spent = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -112,15 +147,6 @@ long hooked_select(int nfds, zsock_fd_set *r, zsock_fd_set *w, zsock_fd_set *e,
     }
     if (got < 0) return got;
 
-    zsock_fd_set out[3]{};
-    long bits = 0;
-    for (int i = 0; i < n; ++i) {
-        int fd = pfds[i].fd;
-        short rev = pfds[i].revents;
-        if (test_bit(want[0], fd) && (rev & in_set)) put_bit(&out[0], fd), ++bits;
-        if (test_bit(want[1], fd) && (rev & out_set)) put_bit(&out[1], fd), ++bits;
-        if (test_bit(want[2], fd) && (rev & ex_set)) put_bit(&out[2], fd), ++bits;
-    }
     for (int k = 0; k < 3; ++k) {
         if (!user[k]) continue;
         if (long c = copy_to_caller(user[k], &out[k], set_bytes); c < 0) return c;

@@ -168,9 +168,6 @@ inline sockaddr_un unix_abstract(const char *tag, socklen_t *len) {
     return a;
 }
 
-/// errno after `expr` failed; 0 when it succeeded (for one-line REQUIREs on error paths).
-#define ZT_ERRNO(expr) ((expr) < 0 ? errno : 0)
-
 inline std::string errno_name(int e) {
     const char *n = strerrorname_np(e);
     return n ? n : std::to_string(e);

@@ -4,6 +4,7 @@
 // fd gets exactly the kernel's errno. An fd zsock owns goes to its object's vtable.
 #include "core/fd_ops.hpp"
 
+#include <csignal>
 #include <cstdarg>
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -31,6 +32,14 @@ long fd_read(int fd, void *buf, size_t len) noexcept {
     return woken_by_close(ref, ref->vtable->fd.read(ref->obj, buf, len));
 }
 
+long socket_send_result(const fd_ref &ref, long r, int caller_flags) noexcept {
+    if (r == -EPIPE && !(caller_flags & MSG_NOSIGNAL) && !ref.closing()) {
+        // What the kernel's send would have done: SIGPIPE to the sending thread.
+        sys::tgkill(sys::getpid(), sys::gettid(), SIGPIPE);
+    }
+    return woken_by_close(ref, r);
+}
+
 long fd_write(int fd, const void *buf, size_t len) noexcept {
     fd_ref ref;
     switch (fd_lookup(fd, &ref)) {
@@ -39,7 +48,9 @@ long fd_write(int fd, const void *buf, size_t len) noexcept {
     case lookup::found: break;
     }
     if (!ref->vtable->fd.write) return -EOPNOTSUPP;
-    return woken_by_close(ref, ref->vtable->fd.write(ref->obj, buf, len));
+    long r = ref->vtable->fd.write(ref->obj, buf, len);
+    if (ref->mode == ZSOCK_FD_MODE_SOCKET) return socket_send_result(ref, r, 0);
+    return woken_by_close(ref, r);
 }
 
 // Objects without a vectored call: one buffer at a time, stopping at the first short transfer,
@@ -66,6 +77,8 @@ long fd_readv(int fd, const iovec *iov, int iovcnt) noexcept {
     case lookup::found: break;
     }
     const auto *vt = ref->vtable;
+    // As the kernel's readv: no segments, no read (a datagram socket would drop a datagram).
+    if (iovcnt == 0) return 0;
     if (vt->recvmsg && ref->mode == ZSOCK_FD_MODE_SOCKET) {
         if (iovcnt < 0 || iovcnt > IOV_MAX) return -EINVAL;
         msghdr msg{};
@@ -87,17 +100,21 @@ long fd_writev(int fd, const iovec *iov, int iovcnt) noexcept {
     case lookup::found: break;
     }
     const auto *vt = ref->vtable;
-    if (vt->sendmsg && ref->mode == ZSOCK_FD_MODE_SOCKET) {
+    const bool socket = ref->mode == ZSOCK_FD_MODE_SOCKET;
+    // As the kernel's writev: no segments, no write (a datagram socket would send an empty one).
+    if (iovcnt == 0) return 0;
+    if (vt->sendmsg && socket) {
         if (iovcnt < 0 || iovcnt > IOV_MAX) return -EINVAL;
         msghdr msg{};
         msg.msg_iov = const_cast<iovec *>(iov);
         msg.msg_iovlen = static_cast<size_t>(iovcnt);
-        return woken_by_close(ref, vt->sendmsg(ref->obj, &msg, 0));
+        return socket_send_result(ref, vt->sendmsg(ref->obj, &msg, MSG_NOSIGNAL), 0);
     }
     if (!vt->fd.write) return -EOPNOTSUPP;
-    return woken_by_close(ref, each_iov(iov, iovcnt, [&](const iovec &v) {
-                              return vt->fd.write(ref->obj, v.iov_base, v.iov_len);
-                          }));
+    long r = each_iov(iov, iovcnt, [&](const iovec &v) {
+        return vt->fd.write(ref->obj, v.iov_base, v.iov_len);
+    });
+    return socket ? socket_send_result(ref, r, 0) : woken_by_close(ref, r);
 }
 
 long fd_fcntl(int fd, int cmd, uintptr_t arg) noexcept {

@@ -71,7 +71,6 @@ void recycle_entry(fd_entry *e) noexcept {
     e->fd = -1;
     e->mode = ZSOCK_FD_MODE_UNSPEC;
     e->has_poll_hooks = false;
-    e->orphaned = false;
     e->state.store(0, std::memory_order_release);
     std::lock_guard lock(g_free_mutex);
     e->next_free = g_free_list;
@@ -82,13 +81,17 @@ void recycle_entry(fd_entry *e) noexcept {
 int destroy(fd_entry *e) noexcept {
     // Clear the slot before the kernel descriptor is closed: until then the kernel cannot hand
     // the number out again, so nobody can find the slot occupied by a live descriptor of ours.
+    // If the slot holds another entry already, reserve_entry() found this one stale: its
+    // descriptor was closed behind zsock's back and the kernel gave the number to somebody else,
+    // so closing "our" descriptor now would close theirs.
+    bool orphaned = true;
     if (slot *s = find_slot(e->fd)) {
         fd_entry *expected = e;
-        s->compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel);
+        orphaned = !s->compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel);
     }
     if (e->has_poll_hooks) g_hooked.fetch_sub(1, std::memory_order_relaxed);
     int ret = 0;
-    if (e->orphaned) {
+    if (orphaned) {
         log_warn("fd {}: descriptor was closed outside zsock; its object is dropped", e->fd);
     } else if (e->vtable && e->vtable->fd.close) {
         ret = e->vtable->fd.close(e->obj, e->fd);
@@ -254,18 +257,27 @@ int reserve_entry(int kfd) noexcept {
     e->state.store(1, std::memory_order_relaxed); // the table's reference; not open yet
     fd_entry *stale = s->exchange(e, std::memory_order_acq_rel);
     if (stale) {
-        // The kernel handed out this number again, so our entry's descriptor is gone.
-        stale->orphaned = true;
+        // The kernel handed out this number again, so the stale entry's descriptor is gone (it
+        // is out of its slot now, which tells destroy() not to close anything). Calls still in
+        // flight on it see CLOSING and report EINTR. The table's reference goes with the OPEN
+        // state: if zsock_close() already moved the entry to CLOSING, it has dropped (or is
+        // dropping) that reference itself, and the calls in flight hold the others.
         uint64_t st = stale->state.load(std::memory_order_acquire);
         while (!stale->state.compare_exchange_weak(st, (st & ~entry_open) | entry_closing,
                                                    std::memory_order_acq_rel)) {
         }
-        put(stale);
+        if (!(st & entry_closing)) put(stale);
     }
     return kfd;
 }
 
 } // namespace
+
+int fd_reserve_new_kernel(int kfd) noexcept {
+    if (kfd < 0) return -EBADF;
+    return reserve_entry(kfd);
+}
+
 } // namespace zsock::core
 
 using namespace zsock::core;
@@ -281,7 +293,9 @@ int zsock_fd_reserve(void) {
 }
 
 int zsock_fd_reserve_kernel(int kfd) {
-    if (kfd < 0) return -EBADF;
+    // A number that is not open must not become a zsock fd: the kernel would hand it out later,
+    // and the entry would then be taken for a stale one.
+    if (kfd < 0 || zsock::sys::fcntl(kfd, F_GETFD, 0) < 0) return -EBADF;
     return reserve_entry(kfd);
 }
 

@@ -24,7 +24,6 @@ struct fd_entry {
     int fd = -1;
     zsock_fd_mode mode = ZSOCK_FD_MODE_UNSPEC;
     bool has_poll_hooks = false;
-    bool orphaned = false; // kernel descriptor was closed behind zsock's back: do not close it
     fd_entry *next_free = nullptr;
 };
 
@@ -94,6 +93,11 @@ int fd_republish(int fd, void *obj, const zsock_socket_vtable *vtable, zsock_fd_
 /// (the dispatcher moves it to another number). The caller must be the fd's only user.
 /// Returns 0, -EBADF (not an open zsock fd) or -EBUSY (another call is in flight on it).
 int fd_detach(int fd, void **obj, const zsock_socket_vtable **vtable, zsock_fd_mode *mode) noexcept;
+
+/// Reserves kfd, a descriptor the caller has just received from the kernel (socket, accept4,
+/// socketpair), so it is known to be open: zsock_fd_reserve_kernel() without the check.
+/// Returns kfd or a negative errno.
+int fd_reserve_new_kernel(int kfd) noexcept;
 
 /// Number of open entries whose objects have poll hooks (TLS, offloaded...). While it is zero,
 /// zsock_poll/select hand the caller's arrays straight to the kernel.

@@ -17,6 +17,7 @@
 #include "core/fd_ops.hpp"
 #include "core/fd_table.hpp"
 #include "core/sys.hpp"
+#include "core/user_mem.hpp"
 
 namespace zsock::core {
 namespace {
@@ -134,10 +135,31 @@ long hooked_poll(zsock_pollfd *fds, long nfds, int timeout_ms) noexcept {
 } // namespace
 
 long fd_poll(zsock_pollfd *fds, long nfds, int timeout_ms) noexcept {
-    // The kernel checks nfds against RLIMIT_NOFILE itself (a negative count becomes huge).
+    // The kernel checks nfds against RLIMIT_NOFILE itself (a negative count becomes huge), and
+    // the array's pointer.
     if (fd_hooked_count() == 0) return kernel_poll(fds, static_cast<unsigned long>(nfds), timeout_ms);
     if (nfds < 0 || nfds > nofile_limit()) return -EINVAL;
-    if (nfds > 0 && !fds) return -EFAULT;
+    // The hooked path works on a copy taken and given back through the kernel, so that a bad
+    // array is EFAULT, as from poll(2), and never a crash in here.
+    constexpr long on_stack = 32;
+    zsock_pollfd small[on_stack];
+    std::unique_ptr<zsock_pollfd[]> big;
+    zsock_pollfd *copy = small;
+    if (nfds > on_stack) {
+        big.reset(new (std::nothrow) zsock_pollfd[nfds]);
+        if (!big) return -ENOMEM;
+        copy = big.get();
+    }
+    const size_t bytes = static_cast<size_t>(nfds) * sizeof(zsock_pollfd);
+    if (long r = copy_from_caller(copy, fds, bytes); r < 0) return r;
+    long n = hooked_poll(copy, nfds, timeout_ms);
+    if (n < 0) return n;
+    if (long r = copy_to_caller(fds, copy, bytes); r < 0) return r;
+    return n;
+}
+
+long fd_poll_own(zsock_pollfd *fds, long nfds, int timeout_ms) noexcept {
+    if (fd_hooked_count() == 0) return kernel_poll(fds, static_cast<unsigned long>(nfds), timeout_ms);
     return hooked_poll(fds, nfds, timeout_ms);
 }
 

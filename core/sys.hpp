@@ -131,5 +131,18 @@ inline long eventfd2(unsigned init, int flags) noexcept { return call(SYS_eventf
 inline long dup3(int oldfd, int newfd, int flags) noexcept {
     return call(SYS_dup3, oldfd, newfd, flags, 0, 0, 0);
 }
+inline long getpid() noexcept { return call(SYS_getpid, 0, 0, 0, 0, 0, 0); }
+inline long gettid() noexcept { return call(SYS_gettid, 0, 0, 0, 0, 0, 0); }
+inline long tgkill(long tgid, long tid, int sig) noexcept {
+    return call(SYS_tgkill, tgid, tid, sig, 0, 0, 0);
+}
+inline long process_vm_readv(long pid, const iovec *local, unsigned long nl, const iovec *remote,
+                             unsigned long nr) noexcept {
+    return call(SYS_process_vm_readv, pid, local, nl, remote, nr, 0);
+}
+inline long process_vm_writev(long pid, const iovec *local, unsigned long nl,
+                              const iovec *remote, unsigned long nr) noexcept {
+    return call(SYS_process_vm_writev, pid, local, nl, remote, nr, 0);
+}
 
 } // namespace zsock::sys

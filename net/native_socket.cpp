@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <zsock/offload.h>
 
+#include "core/fd_table.hpp"
 #include "core/sys.hpp"
 
 namespace zsock::net {
@@ -12,8 +13,10 @@ namespace {
 namespace sys = zsock::sys;
 
 ssize_t n_read(void *o, void *buf, size_t len) { return sys::read(native_fd(o), buf, len); }
+// write() on a socket is send() with no flags; sent with MSG_NOSIGNAL because the generic layer
+// decides about SIGPIPE (see <zsock/fdtable.h>). Still one syscall.
 ssize_t n_write(void *o, const void *buf, size_t len) {
-    return sys::write(native_fd(o), buf, len);
+    return sys::sendto(native_fd(o), buf, len, MSG_NOSIGNAL, nullptr, 0);
 }
 int n_close(void *o, int) { return static_cast<int>(sys::close(native_fd(o))); }
 
@@ -100,7 +103,8 @@ const zsock_socket_vtable native_vtable = {
 };
 
 int native_adopt(int kfd) noexcept {
-    int r = zsock_fd_reserve_kernel(kfd);
+    // Fresh from the kernel, so known to be open: no F_GETFD check, no extra syscall.
+    int r = core::fd_reserve_new_kernel(kfd);
     if (r < 0) {
         sys::close(kfd);
         return r;

@@ -32,6 +32,21 @@ long dispatch(int fd, bool blocking, Kernel &&kernel, Call &&call) noexcept {
     return blocking ? core::woken_by_close(ref, r) : r;
 }
 
+// A send: the object gets MSG_NOSIGNAL, and core::socket_send_result raises SIGPIPE where Linux
+// would (so that a send woken by zsock_close() reports EINTR instead of killing the process).
+// An fd zsock does not own is the kernel's business, SIGPIPE included.
+template <class Kernel, class Call>
+long dispatch_send(int fd, int flags, Kernel &&kernel, Call &&call) noexcept {
+    fd_ref ref;
+    switch (fd_lookup(fd, &ref)) {
+    case lookup::not_ours: return kernel();
+    case lookup::closed: return -EBADF;
+    case lookup::found: break;
+    }
+    if (ref->mode != ZSOCK_FD_MODE_SOCKET) return -ENOTSOCK;
+    return core::socket_send_result(ref, call(ref->obj, *ref->vtable), flags);
+}
+
 #define ZSOCK_VCALL(member, ...) (vt.member ? vt.member(obj, __VA_ARGS__) : -EOPNOTSUPP)
 
 } // namespace
@@ -94,10 +109,10 @@ int accept4(int fd, sockaddr *addr, socklen_t *len, int flags) noexcept {
 
 ssize_t sendto(int fd, const void *buf, size_t n, int flags, const sockaddr *dest,
                socklen_t len) noexcept {
-    return dispatch(
-        fd, true, [&] { return sys::sendto(fd, buf, n, flags, dest, len); },
+    return dispatch_send(
+        fd, flags, [&] { return sys::sendto(fd, buf, n, flags, dest, len); },
         [&](void *obj, const zsock_socket_vtable &vt) -> long {
-            return ZSOCK_VCALL(sendto, buf, n, flags, dest, len);
+            return ZSOCK_VCALL(sendto, buf, n, flags | MSG_NOSIGNAL, dest, len);
         });
 }
 
@@ -110,9 +125,11 @@ ssize_t recvfrom(int fd, void *buf, size_t n, int flags, sockaddr *src, socklen_
 }
 
 ssize_t sendmsg(int fd, const msghdr *msg, int flags) noexcept {
-    return dispatch(
-        fd, true, [&] { return sys::sendmsg(fd, msg, flags); },
-        [&](void *obj, const zsock_socket_vtable &vt) -> long { return ZSOCK_VCALL(sendmsg, msg, flags); });
+    return dispatch_send(
+        fd, flags, [&] { return sys::sendmsg(fd, msg, flags); },
+        [&](void *obj, const zsock_socket_vtable &vt) -> long {
+            return ZSOCK_VCALL(sendmsg, msg, flags | MSG_NOSIGNAL);
+        });
 }
 
 ssize_t recvmsg(int fd, msghdr *msg, int flags) noexcept {

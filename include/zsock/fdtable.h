@@ -21,6 +21,11 @@
  *    while another is blocked in recv on the same fd.
  *  - Close while blocked: when zsock_close() finds other threads inside calls on the fd, it asks
  *    the object to wake them with ioctl(ZSOCK_IOCTL_WAKE_BLOCKED); those calls then return -EINTR.
+ *  - SIGPIPE: objects never raise it. sendto/sendmsg always reach a socket object with
+ *    MSG_NOSIGNAL in flags, and a socket object's write must not raise it either. The generic
+ *    layer raises SIGPIPE on the calling thread when a send or write fails with -EPIPE, the caller
+ *    did not pass MSG_NOSIGNAL and the call was not woken by zsock_close() (as Linux does; a send
+ *    that a close woke reports EINTR and no signal).
  */
 #ifndef ZSOCK_FDTABLE_H
 #define ZSOCK_FDTABLE_H

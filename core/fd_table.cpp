@@ -71,6 +71,7 @@ void recycle_entry(fd_entry *e) noexcept {
     e->fd = -1;
     e->mode = ZSOCK_FD_MODE_UNSPEC;
     e->has_poll_hooks = false;
+    e->retired = false;
     e->state.store(0, std::memory_order_release);
     std::lock_guard lock(g_free_mutex);
     e->next_free = g_free_list;
@@ -84,10 +85,11 @@ int destroy(fd_entry *e) noexcept {
     // If the slot holds another entry already, reserve_entry() found this one stale: its
     // descriptor was closed behind zsock's back and the kernel gave the number to somebody else,
     // so closing "our" descriptor now would close theirs.
-    bool orphaned = true;
+    bool orphaned = !e->retired;
     if (slot *s = find_slot(e->fd)) {
         fd_entry *expected = e;
-        orphaned = !s->compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel);
+        if (s->compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel))
+            orphaned = false;
     }
     if (e->has_poll_hooks) g_hooked.fetch_sub(1, std::memory_order_relaxed);
     int ret = 0;
@@ -194,12 +196,14 @@ int fd_republish(int fd, void *obj, const zsock_socket_vtable *vtable,
     if (e->has_poll_hooks) g_hooked.fetch_add(1, std::memory_order_relaxed);
     e->state.store(entry_open | 1, std::memory_order_release); // the table's reference
 
+    old->retired = true; // before the swap: once swapped, its destroy() may run at any time
     // Swap first, so that no concurrent caller ever finds the number closed; then retire the old
     // entry. The slot can only hold `old` here: it changes when `old` is destroyed (we hold a
     // reference) or when the kernel reuses the number (it is open).
     slot *s = find_slot(fd);
     fd_entry *expected = old;
     if (!s->compare_exchange_strong(expected, e, std::memory_order_acq_rel)) {
+        old->retired = false;
         if (e->has_poll_hooks) g_hooked.fetch_sub(1, std::memory_order_relaxed);
         recycle_entry(e);
         return -EBADF;

@@ -24,6 +24,10 @@ struct fd_entry {
     int fd = -1;
     zsock_fd_mode mode = ZSOCK_FD_MODE_UNSPEC;
     bool has_poll_hooks = false;
+    // Set by fd_republish(): the slot moved on to a new object on purpose, so destroy() must
+    // still run this object's close() (which leaves the kernel descriptor alone), unlike an
+    // entry whose descriptor was closed behind zsock's back.
+    bool retired = false;
     fd_entry *next_free = nullptr;
 };
 

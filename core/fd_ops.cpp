@@ -32,7 +32,7 @@ long fd_read(int fd, void *buf, size_t len) noexcept {
     return woken_by_close(ref, ref->vtable->fd.read(ref->obj, buf, len));
 }
 
-long socket_send_result(const fd_ref &ref, long r, int caller_flags) noexcept {
+long socket_send_failed(const fd_ref &ref, long r, int caller_flags) noexcept {
     if (r == -EPIPE && !(caller_flags & MSG_NOSIGNAL) && !ref.closing()) {
         // What the kernel's send would have done: SIGPIPE to the sending thread.
         sys::tgkill(sys::getpid(), sys::gettid(), SIGPIPE);

@@ -7,15 +7,22 @@
 
 #include <zsock/socket.h>
 
+#include "core/fd_table.hpp"
+
 namespace zsock::core {
 
 class fd_ref;
 
 long fd_close_any(int fd) noexcept;
+/// The rare half of socket_send_result(): a send that took nothing.
+long socket_send_failed(const fd_ref &ref, long r, int caller_flags) noexcept;
 /// The result of a send or write on a socket object, which went down with MSG_NOSIGNAL: raises
 /// SIGPIPE for -EPIPE when the caller did not ask for MSG_NOSIGNAL (`caller_flags`) and no
 /// zsock_close() woke the call, then maps a close-woken result to -EINTR (woken_by_close).
-long socket_send_result(const fd_ref &ref, long r, int caller_flags) noexcept;
+inline long socket_send_result(const fd_ref &ref, long r, int caller_flags) noexcept {
+    if (r > 0) [[likely]] return r; // data taken: no signal, and a close cannot have woken it
+    return socket_send_failed(ref, r, caller_flags);
+}
 long fd_read(int fd, void *buf, size_t len) noexcept;
 long fd_write(int fd, const void *buf, size_t len) noexcept;
 long fd_readv(int fd, const iovec *iov, int iovcnt) noexcept;

@@ -10,27 +10,23 @@
 #include "core/sys.hpp"
 
 namespace zsock::core {
+
+std::atomic<detail::fd_slot *> detail::g_chunks[detail::chunk_count];
+std::atomic<int> detail::g_hooked{0};
+
 namespace {
 
-constexpr int chunk_bits = 10;
-constexpr int chunk_size = 1 << chunk_bits;
-constexpr int chunk_count = fd_table_capacity / chunk_size;
-
-using slot = std::atomic<fd_entry *>;
-
-// Chunks are allocated on first use and never freed, so a slot pointer stays valid forever.
-std::atomic<slot *> g_chunks[chunk_count];
-std::atomic<int> g_hooked{0};
+using detail::chunk_bits;
+using detail::chunk_size;
+using detail::find_slot;
+using detail::g_chunks;
+using detail::g_hooked;
+using detail::put;
+using slot = detail::fd_slot;
 
 // Entries are recycled, never freed: see the header for why.
 std::mutex g_free_mutex;
 fd_entry *g_free_list = nullptr;
-
-slot *find_slot(int fd) noexcept {
-    if (fd < 0 || fd >= fd_table_capacity) return nullptr;
-    slot *chunk = g_chunks[fd >> chunk_bits].load(std::memory_order_acquire);
-    return chunk ? &chunk[fd & (chunk_size - 1)] : nullptr;
-}
 
 slot *make_slot(int fd) noexcept {
     if (fd < 0 || fd >= fd_table_capacity) return nullptr;
@@ -104,49 +100,9 @@ int destroy(fd_entry *e) noexcept {
     return ret;
 }
 
-void put(fd_entry *e) noexcept {
-    uint64_t s = e->state.fetch_sub(1, std::memory_order_acq_rel) - 1;
-    if ((s & entry_refs_mask) == 0) destroy(e);
-}
-
 } // namespace
 
-fd_ref &fd_ref::operator=(fd_ref &&o) noexcept {
-    if (this != &o) {
-        reset();
-        e_ = o.e_;
-        o.e_ = nullptr;
-    }
-    return *this;
-}
-
-void fd_ref::reset() noexcept {
-    if (e_) put(e_);
-    e_ = nullptr;
-}
-
-lookup fd_lookup(int fd, fd_ref *out) noexcept {
-    slot *s = find_slot(fd);
-    if (!s) return lookup::not_ours;
-    for (;;) {
-        fd_entry *e = s->load(std::memory_order_acquire);
-        if (!e) return lookup::not_ours;
-        uint64_t st = e->state.load(std::memory_order_acquire);
-        bool counted = false;
-        while (st & entry_open) {
-            if (e->state.compare_exchange_weak(st, st + 1, std::memory_order_acq_rel)) {
-                counted = true;
-                break;
-            }
-        }
-        if (s->load(std::memory_order_acquire) == e) {
-            if (!counted) return lookup::closed; // reserved or closing: EBADF
-            *out = fd_ref(e);
-            return lookup::found;
-        }
-        if (counted) put(e); // the entry moved on to another fd while we looked
-    }
-}
+void detail::destroy_entry(fd_entry *e) noexcept { destroy(e); }
 
 int fd_close(int fd, bool *was_ours) noexcept {
     fd_ref ref;
@@ -178,7 +134,6 @@ int fd_close(int fd, bool *was_ours) noexcept {
     return 0;
 }
 
-int fd_hooked_count() noexcept { return g_hooked.load(std::memory_order_relaxed); }
 
 int fd_republish(int fd, void *obj, const zsock_socket_vtable *vtable,
                  zsock_fd_mode mode) noexcept {

@@ -41,18 +41,55 @@ inline constexpr int fd_table_capacity = 1 << 20;
 /// Result of a lookup.
 enum class lookup { found, not_ours, closed };
 
+// The table's layout, visible here only so that the per-call path (lookup, release) inlines:
+// it runs twice per echoed message, and an out-of-line call there cost more than the lookup.
+namespace detail {
+using fd_slot = std::atomic<fd_entry *>;
+inline constexpr int chunk_bits = 10;
+inline constexpr int chunk_size = 1 << chunk_bits;
+inline constexpr int chunk_count = fd_table_capacity / chunk_size;
+/// Chunks are allocated on first use and never freed, so a slot pointer stays valid forever.
+extern std::atomic<fd_slot *> g_chunks[chunk_count];
+extern std::atomic<int> g_hooked;
+
+inline fd_slot *find_slot(int fd) noexcept {
+    if (static_cast<unsigned>(fd) >= static_cast<unsigned>(fd_table_capacity)) return nullptr;
+    fd_slot *chunk = g_chunks[fd >> chunk_bits].load(std::memory_order_acquire);
+    return chunk ? &chunk[fd & (chunk_size - 1)] : nullptr;
+}
+
+/// Runs the object's close() and recycles the entry; the rare path of put().
+void destroy_entry(fd_entry *e) noexcept;
+
+inline void put(fd_entry *e) noexcept {
+    uint64_t s = e->state.fetch_sub(1, std::memory_order_acq_rel) - 1;
+    if ((s & entry_refs_mask) == 0) [[unlikely]]
+        destroy_entry(e);
+}
+} // namespace detail
+
 /// A counted reference to an open entry; releases it on destruction.
 class fd_ref {
 public:
     fd_ref() = default;
     explicit fd_ref(fd_entry *e) noexcept : e_(e) {}
     fd_ref(fd_ref &&o) noexcept : e_(o.e_) { o.e_ = nullptr; }
-    fd_ref &operator=(fd_ref &&o) noexcept;
+    fd_ref &operator=(fd_ref &&o) noexcept {
+        if (this != &o) {
+            reset();
+            e_ = o.e_;
+            o.e_ = nullptr;
+        }
+        return *this;
+    }
     fd_ref(const fd_ref &) = delete;
     fd_ref &operator=(const fd_ref &) = delete;
     ~fd_ref() { reset(); }
 
-    void reset() noexcept;
+    void reset() noexcept {
+        if (e_) detail::put(e_);
+        e_ = nullptr;
+    }
     /// Gives up ownership of the reference without dropping it.
     fd_entry *release() noexcept {
         fd_entry *e = e_;
@@ -78,7 +115,32 @@ inline long woken_by_close(const fd_ref &ref, long r) noexcept {
 }
 
 /// Looks fd up; on `found`, *out holds a reference.
-lookup fd_lookup(int fd, fd_ref *out) noexcept;
+///
+/// Lock-free: one load of the slot, one CAS on the entry's state word, one re-check of the slot.
+/// Entries are recycled rather than freed, so touching one that a racing close just retired is
+/// safe, and the re-check rejects an entry that moved on to another fd meanwhile.
+inline lookup fd_lookup(int fd, fd_ref *out) noexcept {
+    detail::fd_slot *s = detail::find_slot(fd);
+    if (!s) return lookup::not_ours;
+    for (;;) {
+        fd_entry *e = s->load(std::memory_order_acquire);
+        if (!e) return lookup::not_ours;
+        uint64_t st = e->state.load(std::memory_order_acquire);
+        bool counted = false;
+        while (st & entry_open) {
+            if (e->state.compare_exchange_weak(st, st + 1, std::memory_order_acq_rel)) {
+                counted = true;
+                break;
+            }
+        }
+        if (s->load(std::memory_order_acquire) == e) [[likely]] {
+            if (!counted) return lookup::closed; // reserved or closing: EBADF
+            *out = fd_ref(e);
+            return lookup::found;
+        }
+        if (counted) detail::put(e); // the entry moved on to another fd while we looked
+    }
+}
 
 /// Starts closing fd: marks it closing, wakes blocked callers, drops the table's reference.
 /// Returns the object's close() result if it ran now, 0 if deferred to the last caller,
@@ -105,6 +167,8 @@ int fd_reserve_new_kernel(int kfd) noexcept;
 
 /// Number of open entries whose objects have poll hooks (TLS, offloaded...). While it is zero,
 /// zsock_poll/select hand the caller's arrays straight to the kernel.
-int fd_hooked_count() noexcept;
+inline int fd_hooked_count() noexcept {
+    return detail::g_hooked.load(std::memory_order_relaxed);
+}
 
 } // namespace zsock::core

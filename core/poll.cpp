@@ -27,9 +27,15 @@ static_assert(sizeof(zsock_pollfd) == sizeof(pollfd));
 using clock = std::chrono::steady_clock;
 
 long kernel_poll(zsock_pollfd *fds, unsigned long nfds, int timeout_ms) noexcept {
+#ifdef SYS_poll
+    // Where the architecture has poll(2) (x86-64), it is what glibc's poll() calls, and it takes
+    // the milliseconds as they are: no timespec to build on the per-call path.
+    return sys::call(SYS_poll, fds, nfds, timeout_ms);
+#else
     if (timeout_ms < 0) return sys::ppoll(reinterpret_cast<pollfd *>(fds), nfds, nullptr);
     timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
     return sys::ppoll(reinterpret_cast<pollfd *>(fds), nfds, &ts);
+#endif
 }
 
 long nofile_limit() noexcept {

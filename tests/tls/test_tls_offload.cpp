@@ -273,6 +273,33 @@ TEST_CASE("tls over sim0: close() from another thread wakes a blocked recv or se
     CHECK(blocked.get() == EINTR);
 }
 
+TEST_CASE("tls over sim0: SO_RCVTIMEO and SO_SNDTIMEO go to the transport and bound TLS's waits") {
+    add_standard_credentials();
+    sim_offload sim;
+    fd_guard l(tls_listener_on(0));
+    auto [c, s] = tls_pair_on_sim(l);
+    timeval tv{0, 100000};
+    REQUIRE(zsock_setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+    timeval back{};
+    socklen_t bl = sizeof back;
+    REQUIRE(zsock_getsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &back, &bl) == 0); // sim0's answer
+    CHECK(back.tv_sec == 0);
+    CHECK(back.tv_usec == 100000);
+    char b;
+    auto t0 = std::chrono::steady_clock::now();
+    CHECK(zsock_recv(c, &b, 1, 0) == -1);
+    CHECK(errno == EAGAIN);
+    CHECK(std::chrono::steady_clock::now() - t0 >= 90ms);
+    // A full sim0 window: send gives up after SO_SNDTIMEO with what it took (or EAGAIN).
+    REQUIRE(zsock_setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0);
+    std::string chunk(16384, 'y');
+    ssize_t r = 0;
+    for (int i = 0; i < 4096 && r >= 0; ++i)
+        r = zsock_send(s, chunk.data(), chunk.size(), 0);
+    CHECK(r == -1);
+    CHECK(errno == EAGAIN);
+}
+
 TEST_CASE("tls over sim0: closing the listener ends a handshake blocked inside accept (EINTR)") {
     add_standard_credentials();
     sim_offload sim;

@@ -6,6 +6,7 @@
 // port). Catch assertions stay on the main thread (TSan); other threads report values.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <atomic>
 #include <chrono>
@@ -231,6 +232,19 @@ TEST_CASE("tls over sim0: nonblocking handshakes on both ends, driven by zsock_p
     REQUIRE(zsock_send(c, "ping", 4, 0) == 4);
     REQUIRE(zsock_poll(&sp, 1, 5000) == 1);
     CHECK(sp.revents == POLLIN);
+    // select reads the same hooks: s readable (decrypted bytes held), c writable and not
+    // readable.
+    zsock_fd_set r, w;
+    ZSOCK_FD_ZERO(&r);
+    ZSOCK_FD_ZERO(&w);
+    ZSOCK_FD_SET(s, &r);
+    ZSOCK_FD_SET(c, &r);
+    ZSOCK_FD_SET(c, &w);
+    zsock_timeval tv{2, 0};
+    CHECK(zsock_select(std::max(int(s), int(c)) + 1, &r, &w, nullptr, &tv) == 2);
+    CHECK(ZSOCK_FD_ISSET(s, &r));
+    CHECK_FALSE(ZSOCK_FD_ISSET(c, &r));
+    CHECK(ZSOCK_FD_ISSET(c, &w));
     char buf[8];
     CHECK(zsock_recv(s, buf, sizeof buf, MSG_DONTWAIT) == 4);
     CHECK(std::string(buf, 4) == "ping");

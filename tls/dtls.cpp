@@ -471,53 +471,17 @@ ssize_t dtls_sendmsg(tls_socket &t, const msghdr *msg, int flags) {
     return dtls_sendto(t, gathered.data(), gathered.size(), flags, dest, dlen);
 }
 
-int dtls_poll_prepare(tls_socket &t, short events, short *kevents) {
-    std::lock_guard lock(t.mu);
-    if (t.error) return POLLERR;
-    if (is_server(t)) {
-        if (server_conf(t) < 0) return POLLERR;
-        service_sessions(t);
-        if (events & POLLIN)
-            for (auto &p : t.peers)
-                if (p->ph == phase::established && p->readable_now()) return POLLIN;
-        *kevents = static_cast<short>(events & (POLLIN | POLLOUT));
-        t.last_kev = *kevents;
-        return 0;
-    }
-    if (!t.sess || !t.sess->peer_len) {
-        *kevents = static_cast<short>(events & (POLLIN | POLLOUT));
-        return 0;
-    }
-    tls_session &s = *t.sess;
-    if (s.ph == phase::idle)
-        if (client_start(t, s) < 0) return POLLERR;
-    short want = POLLIN;
-    int r = advance(t, s, &want);
-    if (r == -EAGAIN) {
-        *kevents = want;
-        t.last_kev = want;
-        return 0;
-    }
-    if (r < 0) return POLLERR;
-    if (s.peer_closed) return POLLHUP;
-    short rev = 0;
-    if ((events & POLLIN) && s.readable_now()) rev |= POLLIN;
-    if (events & POLLOUT) rev |= POLLOUT; // a datagram socket is always writable
-    if (rev) return rev;
-    *kevents = POLLIN;
-    t.last_kev = POLLIN;
-    return 0;
-}
+namespace {
 
-int dtls_poll_update(tls_socket &t, short events, short krevents, short *revents) {
-    std::lock_guard lock(t.mu);
+// update's logic, given the transport's events in the transport's own terms. Needs t.mu.
+int dtls_update_locked(tls_socket &t, short events, short kr, short *revents) {
     if (t.error) {
         *revents = POLLERR;
         return 0;
     }
     if (is_server(t)) {
-        short rev = static_cast<short>(krevents & events & POLLOUT);
-        if (krevents & POLLIN) {
+        short rev = static_cast<short>(kr & events & POLLOUT);
+        if (kr & POLLIN) {
             int r = server_pump(t);
             if (r == 1 && (events & POLLIN)) rev |= POLLIN;
             if (r < 0 && r != -EAGAIN) rev |= POLLERR;
@@ -526,7 +490,7 @@ int dtls_poll_update(tls_socket &t, short events, short krevents, short *revents
         return rev ? 0 : -EAGAIN;
     }
     if (!t.sess || !t.sess->peer_len) {
-        *revents = krevents;
+        *revents = kr;
         return 0;
     }
     tls_session &s = *t.sess;
@@ -541,7 +505,7 @@ int dtls_poll_update(tls_socket &t, short events, short krevents, short *revents
         *revents = static_cast<short>(events & POLLOUT);
         return *revents ? 0 : -EAGAIN;
     }
-    if (krevents & (POLLIN | POLLERR)) process_records(t, s);
+    if (kr & (POLLIN | POLLERR)) process_records(t, s);
     short rev = 0;
     if (t.error) rev |= POLLERR;
     if (s.peer_closed)
@@ -550,6 +514,58 @@ int dtls_poll_update(tls_socket &t, short events, short krevents, short *revents
         rev |= POLLIN;
     *revents = rev;
     return rev ? 0 : -EAGAIN;
+}
+
+// Asks the transport for kev: the kernel events to wait on, or (a user-space transport that is
+// ready at once) the answer right away. Needs t.mu.
+int dtls_ask(tls_socket &t, short events, short kev, short *kevents) {
+    int r = transport_prepare(t, kev, kevents);
+    if (r <= 0) return r;
+    short rev = 0;
+    if (dtls_update_locked(t, events, static_cast<short>(r), &rev) == 0 && rev) return rev;
+    *kevents = kev; // nothing for the user in it: wait on the transport after all
+    return 0;
+}
+
+} // namespace
+
+int dtls_poll_prepare(tls_socket &t, short events, short *kevents) {
+    std::lock_guard lock(t.mu);
+    if (t.error) return POLLERR;
+    if (is_server(t)) {
+        if (server_conf(t) < 0) return POLLERR;
+        service_sessions(t);
+        if (events & POLLIN)
+            for (auto &p : t.peers)
+                if (p->ph == phase::established && p->readable_now()) return POLLIN;
+        return dtls_ask(t, events, static_cast<short>(events & (POLLIN | POLLOUT)), kevents);
+    }
+    if (!t.sess || !t.sess->peer_len)
+        return dtls_ask(t, events, static_cast<short>(events & (POLLIN | POLLOUT)), kevents);
+    tls_session &s = *t.sess;
+    if (s.ph == phase::idle)
+        if (client_start(t, s) < 0) return POLLERR;
+    short want = POLLIN;
+    int r = advance(t, s, &want);
+    if (r == -EAGAIN) return dtls_ask(t, events, want, kevents);
+    if (r < 0) return POLLERR;
+    if (s.peer_closed) return POLLHUP;
+    short rev = 0;
+    if ((events & POLLIN) && s.readable_now()) rev |= POLLIN;
+    if (events & POLLOUT) rev |= POLLOUT; // a datagram socket is always writable
+    if (rev) return rev;
+    return dtls_ask(t, events, POLLIN, kevents);
+}
+
+int dtls_poll_update(tls_socket &t, short events, short krevents, short *revents) {
+    std::lock_guard lock(t.mu);
+    if (t.error) {
+        *revents = POLLERR;
+        return 0;
+    }
+    short kr = 0;
+    if (int r = transport_update(t, krevents, &kr); r < 0) return r;
+    return dtls_update_locked(t, events, kr, revents);
 }
 
 } // namespace zsock::tls

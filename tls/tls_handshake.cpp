@@ -108,7 +108,7 @@ int advance(tls_socket &t, tls_session &s, short *want) {
     return -EINVAL;
 }
 
-int run_handshake(tls_socket &t, tls_session &s, bool may_block, deadline d, int extra_fd) {
+int run_handshake(tls_socket &t, tls_session &s, bool may_block, deadline d, tls_socket *also) {
     for (;;) {
         short want = POLLIN;
         deadline wd = d;
@@ -119,7 +119,7 @@ int run_handshake(tls_socket &t, tls_session &s, bool may_block, deadline d, int
             if (t.is_dtls()) wd = earliest(d, s.timer.expiry());
         }
         if (!may_block) return -EAGAIN;
-        int w = wait_transport(t, want, wd, extra_fd);
+        int w = wait_transport(t, want, wd, also);
         if (w == -ETIMEDOUT) {
             if (d && clock::now() >= *d) return -ETIMEDOUT;
             continue; // the DTLS retransmission timer fired: the next step resends
@@ -288,7 +288,8 @@ int tls_accept(void *obj, sockaddr *addr, socklen_t *len, int flags) {
         advance(*c, *c->sess, &want);
         return cfd;
     }
-    int h = run_handshake(*c, *c->sess, true, c->deadline_for(wait_kind::handshake), t.fd);
+    // Closing the listener meanwhile (another thread) ends this handshake too: EINTR.
+    int h = run_handshake(*c, *c->sess, true, c->deadline_for(wait_kind::handshake), &t);
     if (h < 0) {
         core::fd_close_any(cfd); // Zephyr: a failed server handshake closes the connection
         return h;

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <climits>
 #include <poll.h>
+#include <sys/eventfd.h>
 
 #include <mbedtls/bignum.h>
 #include <mbedtls/net_sockets.h>
@@ -12,6 +13,7 @@
 
 #include "core/log.hpp"
 #include "core/sys.hpp"
+#include "net/native_socket.hpp"
 #include "tls/tls_socket.hpp"
 
 namespace zsock::tls {
@@ -113,33 +115,102 @@ deadline earliest(deadline a, deadline b) noexcept {
     return *a < *b ? a : b;
 }
 
-int wait_transport(tls_socket &t, short events, deadline d, int extra_fd) noexcept {
+bool tls_socket::transport_wakes_descriptor() const noexcept {
+    return ivt == &net::native_vtable;
+}
+
+int tls_socket::wake_source() noexcept {
+    if (transport_wakes_descriptor()) return -1;
+    int w = wake_fd.load(std::memory_order_seq_cst);
+    if (w >= 0) return w;
+    long e = sys::eventfd2(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (e < 0) {
+        core::log_debug("tls fd {}: no wake eventfd ({}); waits check for close() in slices", fd,
+                        e);
+        return -1;
+    }
+    int expected = -1;
+    if (wake_fd.compare_exchange_strong(expected, static_cast<int>(e), std::memory_order_seq_cst))
+        return static_cast<int>(e);
+    sys::close(static_cast<int>(e)); // another thread's wait made it first
+    return expected;
+}
+
+void tls_socket::wake_all() noexcept {
+    // Sequentially consistent with wake_source(): either a wait that made the eventfd sees
+    // `closing` before it sleeps, or this sees the eventfd and wakes it.
+    closing.store(true, std::memory_order_seq_cst);
+    int w = wake_fd.load(std::memory_order_seq_cst);
+    if (w >= 0) {
+        uint64_t one = 1;
+        sys::write(w, &one, sizeof one);
+    }
+}
+
+namespace {
+
+/// How long one kernel wait may last when close() cannot wake it (no eventfd could be made).
+constexpr auto close_check_slice = std::chrono::milliseconds(50);
+
+bool closing(const tls_socket &t, const tls_socket *also) noexcept {
+    return t.closing.load(std::memory_order_seq_cst) ||
+           (also && also->closing.load(std::memory_order_seq_cst));
+}
+
+} // namespace
+
+int wait_transport(tls_socket &t, short events, deadline d, tls_socket *also) noexcept {
+    // What tells this wait that close() started, besides the flags: for a native transport its
+    // own descriptor (shut down by its WAKE_BLOCKED; a shut-down listener reports POLLHUP, so
+    // `also` is watched with no events), else the socket's wake eventfd. Both are made before
+    // the flags are first read (see wake_all).
+    const int wake = t.wake_source();
+    bool sliced = wake < 0 && !t.transport_wakes_descriptor();
+    pollfd also_pfd{-1, 0, 0};
+    if (also) {
+        if (also->transport_wakes_descriptor()) {
+            also_pfd.fd = also->fd;
+        } else {
+            also_pfd = {also->wake_source(), POLLIN, 0};
+            sliced = sliced || also_pfd.fd < 0;
+        }
+    }
     for (;;) {
-        if (t.closing.load(std::memory_order_acquire)) return -EINTR;
+        if (closing(t, also)) return -EINTR;
         short kev = events;
         if (t.ivt->poll.prepare) {
+            // A user-space transport: it may be ready without any kernel event, and it says
+            // which events its descriptor will carry.
             int r = t.ivt->poll.prepare(t.inner, events, &kev);
             if (r > 0) return 0;
             if (r < 0) return r;
         }
-        // events 0 on the extra fd: only its POLLHUP/POLLERR (a listener being shut down) count.
-        pollfd pfd[2] = {{t.fd, kev, 0}, {extra_fd, 0, 0}};
+        pollfd pfd[3] = {{t.fd, kev, 0}};
+        nfds_t n = 1;
+        if (wake >= 0) pfd[n++] = {wake, POLLIN, 0};
+        if (also_pfd.fd >= 0) pfd[n++] = also_pfd;
+        deadline until = d;
+        if (sliced) until = earliest(d, clock::now() + close_check_slice);
         timespec ts{};
         timespec *tsp = nullptr;
-        if (d) {
-            auto left = *d - clock::now();
-            if (left <= clock::duration::zero()) return -ETIMEDOUT;
+        if (until) {
+            auto left = *until - clock::now();
+            if (left <= clock::duration::zero()) {
+                if (d && clock::now() >= *d) return -ETIMEDOUT;
+                left = clock::duration::zero();
+            }
             auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
             ts.tv_sec = static_cast<time_t>(ns / 1000000000);
             ts.tv_nsec = static_cast<long>(ns % 1000000000);
             tsp = &ts;
         }
-        long n = sys::ppoll(pfd, extra_fd >= 0 ? 2 : 1, tsp);
-        if (n == -EINTR) continue; // a signal: wait again for what is left
-        if (n < 0) return static_cast<int>(n);
-        if (t.closing.load(std::memory_order_acquire)) return -EINTR;
-        if (n == 0) continue; // the loop top reports the deadline
-        if (extra_fd >= 0 && pfd[1].revents) return -EINTR;
+        long k = sys::ppoll(pfd, n, tsp);
+        if (k == -EINTR) continue; // a signal: wait again for what is left
+        if (k < 0) return static_cast<int>(k);
+        if (closing(t, also)) return -EINTR;
+        if (k == 0) continue; // the loop top reports the deadline
+        for (nfds_t i = 1; i < n; ++i)
+            if (pfd[i].revents) return -EINTR; // a wake-up, or the listener shut down
         if (pfd[0].revents & POLLNVAL) return -EBADF;
         if (t.ivt->poll.update) {
             short rev = 0;

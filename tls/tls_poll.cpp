@@ -7,6 +7,10 @@
 //    alerts) is not readable (update processes the records with a zero-length read and answers
 //    -EAGAIN, so zsock_poll waits again).
 // poll also moves nonblocking handshakes on, and flushes a record send() left half-written.
+//
+// The hooks compose with the transport's: a transport with hooks of its own (sim0) is asked what
+// to wait for and may be ready without a kernel event; its answer, in its own terms, is what the
+// TLS rules above read (transport_prepare / transport_update).
 #include <cerrno>
 #include <poll.h>
 
@@ -66,18 +70,6 @@ short transport_events(tls_session &s, short events) {
     return kev;
 }
 
-int inner_prepare(tls_socket &t, short events, short *kevents) {
-    if (t.ivt->poll.prepare) return t.ivt->poll.prepare(t.inner, events, kevents);
-    *kevents = events;
-    return 0;
-}
-
-int inner_update(tls_socket &t, short kev, short krevents, short *revents) {
-    if (t.ivt->poll.update) return t.ivt->poll.update(t.inner, kev, krevents, revents);
-    *revents = krevents;
-    return 0;
-}
-
 // update's logic, given the transport's events in the transport's own terms. Needs t.mu.
 int update_locked(tls_socket &t, short events, short kr, short *revents) {
     if (t.listening || !t.sess || t.sess->ph == phase::idle) {
@@ -112,8 +104,7 @@ int update_locked(tls_socket &t, short events, short kr, short *revents) {
 // Asks the transport for kev: the kernel events to wait on, or (an offloaded transport that is
 // ready at once) the answer right away. Needs t.mu.
 int ask_transport(tls_socket &t, short events, short kev, short *kevents) {
-    t.last_kev = kev;
-    int r = inner_prepare(t, kev, kevents);
+    int r = transport_prepare(t, kev, kevents);
     if (r <= 0) return r;
     short rev = 0;
     if (update_locked(t, events, static_cast<short>(r), &rev) == 0 && rev) return rev;
@@ -124,14 +115,26 @@ int ask_transport(tls_socket &t, short events, short kev, short *kevents) {
 
 } // namespace
 
+int transport_prepare(tls_socket &t, short kev, short *kevents) {
+    t.last_kev = kev; // update hands it back to the transport
+    if (t.ivt->poll.prepare) return t.ivt->poll.prepare(t.inner, kev, kevents);
+    *kevents = kev;
+    return 0;
+}
+
+int transport_update(tls_socket &t, short krevents, short *revents) {
+    if (t.ivt->poll.update) return t.ivt->poll.update(t.inner, t.last_kev, krevents, revents);
+    *revents = krevents;
+    return 0;
+}
+
 int tls_poll_prepare(void *obj, short events, short *kevents) {
     auto &t = *static_cast<tls_socket *>(obj);
     if (t.is_dtls()) return dtls_poll_prepare(t, events, kevents);
     std::lock_guard lock(t.mu);
     if (t.listening || !t.sess || t.sess->ph == phase::idle) {
         if (t.error) return POLLERR;
-        t.last_kev = events;
-        return inner_prepare(t, events, kevents);
+        return transport_prepare(t, events, kevents);
     }
     tls_session &s = *t.sess;
     short want = POLLIN;
@@ -148,7 +151,7 @@ int tls_poll_update(void *obj, short events, short krevents, short *revents) {
     if (t.is_dtls()) return dtls_poll_update(t, events, krevents, revents);
     std::lock_guard lock(t.mu);
     short kr = 0;
-    if (int r = inner_update(t, t.last_kev, krevents, &kr); r < 0) return r;
+    if (int r = transport_update(t, krevents, &kr); r < 0) return r;
     return update_locked(t, events, kr, revents);
 }
 

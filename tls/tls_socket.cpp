@@ -12,6 +12,7 @@
 
 #include "core/fd_ops.hpp"
 #include "core/log.hpp"
+#include "core/sys.hpp"
 
 #ifndef ZSOCK_TLS_PRIORITY
 #define ZSOCK_TLS_PRIORITY ZSOCK_PRIORITY_TLS_DEFAULT
@@ -22,7 +23,9 @@ namespace zsock::tls {
 tls_socket::tls_socket(int fd_, int family_, int type_, int proto_)
     : fd(fd_), family(family_), type(type_), proto(proto_) {}
 
-tls_socket::~tls_socket() = default;
+tls_socket::~tls_socket() {
+    if (int w = wake_fd.load(std::memory_order_relaxed); w >= 0) sys::close(w);
+}
 
 int tls_socket::min_minor() const noexcept {
     switch (proto) {
@@ -91,10 +94,25 @@ int t_ioctl(void *obj, unsigned long req, uintptr_t arg) {
         return t.ivt->fd.ioctl ? t.ivt->fd.ioctl(t.inner, rq, a) : -EOPNOTSUPP;
     };
     if (req == ZSOCK_IOCTL_WAKE_BLOCKED) {
-        // Our waits poll the transport's descriptor: waking the transport wakes them, and they
-        // see `closing` and answer EINTR.
-        t.closing.store(true, std::memory_order_release);
+        // Our waits see `closing` once woken and answer EINTR; waking the transport also ends
+        // its own blocking calls (connect, accept) made from here.
+        t.wake_all();
         inner_ioctl(req, arg);
+        return 0;
+    }
+    if (req == ZSOCK_IOCTL_FD_MOVED) {
+        // The dispatcher moved the transport's descriptor, which is our number: the transport
+        // follows it and may hand back a new object (a native one encodes its number); the
+        // TLS object itself stays what the table publishes. No other thread can use the socket
+        // yet (it is between two numbers), so the fields change without the lock.
+        auto *m = reinterpret_cast<zsock_fd_moved *>(arg);
+        if (!m) return -EFAULT;
+        zsock_fd_moved tm{m->old_fd, m->new_fd, t.inner};
+        int r = inner_ioctl(req, reinterpret_cast<uintptr_t>(&tm));
+        if (r < 0 && r != -EOPNOTSUPP) return r;
+        if (r == 0) t.inner = tm.obj;
+        t.fd = m->new_fd;
+        m->obj = &t;
         return 0;
     }
     if (req == F_SETFL) {
@@ -164,12 +182,18 @@ int tls_create(int family, int type, int proto) {
     if (base != (dtls ? SOCK_DGRAM : SOCK_STREAM)) return -EPROTOTYPE;
     if (proto == ZSOCK_IPPROTO_TLS_1_3 && !has_tls13()) return -EPROTONOSUPPORT;
 
-    // The transport: whatever the registry offers below TLS (an offloaded stack, or native).
+    // The transport: the first implementation after the dispatcher that makes plain TCP/UDP
+    // sockets, as Zephyr's TLS gets it from socket(): an offload registered ahead of TLS
+    // (priority 40, such as sim0), else native. TLS itself, and any entry that takes only secure
+    // protocols, refuse TCP/UDP and are passed over by the lookup. While the dispatcher creates
+    // this socket for an interface (SO_BINDTODEVICE), the lookup answers that interface's stack.
     zsock_socket_impl impl{};
     const int tproto = dtls ? IPPROTO_UDP : IPPROTO_TCP;
-    if (int r = zsock_find_socket_impl(family, base, tproto, ZSOCK_TLS_PRIORITY + 1, false, &impl);
+    if (int r = zsock_find_socket_impl(family, base, tproto, ZSOCK_PRIORITY_DISPATCHER + 1, false,
+                                       &impl);
         r < 0)
         return r;
+    if (impl.create == tls_create) return -EPROTONOSUPPORT; // never over itself
     int fd = impl.create(family, base | flags, tproto);
     if (fd < 0) return fd;
     int err = 0;

@@ -4,7 +4,18 @@
 // creation the transport is made through the registry, then zsock_fd_swap_obj() puts the TLS
 // object in front of it and hands back the transport's object and vtable. The TLS object calls
 // that vtable directly, always with MSG_DONTWAIT; when an operation must block it waits on the
-// transport's kernel descriptor (raw ppoll, or the transport's own poll hooks), holding no lock.
+// transport's kernel descriptor (a raw ppoll, through the transport's own poll hooks when it has
+// them: a user-space transport such as sim0), holding no lock.
+//
+// The transport is whatever the registry offers for TCP/UDP below the dispatcher: an offloaded
+// stack registered at a lower number than TLS (priority 40: TLS over sim0, as in Zephyr), or the
+// native stack. When the dispatcher moves the socket to its final number (ZSOCK_IOCTL_FD_MOVED),
+// the TLS object forwards the move to the transport and keeps the object it gets back.
+//
+// Close while blocked: a native transport wakes its waiters itself (its WAKE_BLOCKED shuts the
+// kernel socket down, which the wait sees). Any other transport may wake only its own blocking
+// calls (sim0 signals a condition variable, not its descriptor), so the waits of a TLS socket
+// over it also watch a wake eventfd of the TLS object, made on the first wait that needs it.
 //
 // Locking: `mu` guards the mbedTLS state and every field below it. It is taken for each
 // nonblocking step and released before any wait, so one thread can send while another is blocked
@@ -92,7 +103,7 @@ public:
     tls_socket(int fd, int family, int type, int proto);
     ~tls_socket();
 
-    const int fd;
+    int fd; // the transport's kernel descriptor; changes only in ZSOCK_IOCTL_FD_MOVED
     const int family;
     const int type;  // SOCK_STREAM or SOCK_DGRAM
     const int proto; // IPPROTO_TLS_* / IPPROTO_DTLS_*
@@ -114,6 +125,9 @@ public:
     short last_kev = 0; // what the last poll prepare asked the transport for
     int error = 0;      // latched errno: every later call fails with it, SO_ERROR reports it
     std::atomic<bool> closing{false};
+    // The eventfd that close() writes to wake this socket's waits (-1: none yet). Only used when
+    // the transport's own wake-up does not reach its kernel descriptor (see the header comment).
+    std::atomic<int> wake_fd{-1};
     std::optional<std::chrono::milliseconds> rcvtimeo, sndtimeo; // nullopt: forever
 
     bool is_dtls() const noexcept { return type == SOCK_DGRAM; }
@@ -126,6 +140,15 @@ public:
     /// A failure of session s: latched when s is the socket's own session; a DTLS server's peer
     /// session fails alone (the caller drops it).
     int fail(tls_session &s, int err) noexcept { return &s == sess.get() ? fail(err) : -err; }
+    /// Whether the transport's ZSOCK_IOCTL_WAKE_BLOCKED makes its kernel descriptor report
+    /// (native sockets: it shuts them down), so that waits need no wake eventfd of their own.
+    bool transport_wakes_descriptor() const noexcept;
+    /// The descriptor a wait watches for close(): the wake eventfd (made now if needed), or -1
+    /// when the transport's descriptor does it or no eventfd could be made (waits then poll
+    /// `closing` in short slices).
+    int wake_source() noexcept;
+    /// close() is under way: set `closing` and wake every wait (ZSOCK_IOCTL_WAKE_BLOCKED).
+    void wake_all() noexcept;
 };
 
 // ---- tls_io.cpp: transport I/O and waiting -----------------------------------------------------
@@ -141,9 +164,9 @@ void timer_set(void *ctx, uint32_t int_ms, uint32_t fin_ms);
 int timer_get(void *ctx);
 
 /// Waits until the transport is ready for `events` (POLLIN/POLLOUT), `d` passes (-ETIMEDOUT), or
-/// close() starts on the socket (-EINTR). When extra_fd >= 0, activity on it also ends the wait
-/// (a listener that may be closed while a handshake runs inside its accept()).
-int wait_transport(tls_socket &t, short events, deadline d, int extra_fd = -1) noexcept;
+/// close() starts on the socket (-EINTR). When `also` is given, close() on it ends the wait too
+/// (-EINTR): a listener closed while a handshake runs inside its accept().
+int wait_transport(tls_socket &t, short events, deadline d, tls_socket *also = nullptr) noexcept;
 
 deadline deadline_after(std::optional<std::chrono::milliseconds> d) noexcept;
 deadline earliest(deadline a, deadline b) noexcept;
@@ -173,8 +196,10 @@ int advance(tls_socket &t, tls_session &s, short *want);
 int handshake_steps(tls_socket &t, tls_session &s, short *want);
 
 /// Drives s to `established`: blocking (until d) when may_block, else one step. Returns 0,
-/// -EAGAIN (nonblocking, not done), -ETIMEDOUT (d passed), -EINTR (closed) or a latched -errno.
-int run_handshake(tls_socket &t, tls_session &s, bool may_block, deadline d, int extra_fd = -1);
+/// -EAGAIN (nonblocking, not done), -ETIMEDOUT (d passed), -EINTR (t or `also` closed) or a
+/// latched -errno.
+int run_handshake(tls_socket &t, tls_session &s, bool may_block, deadline d,
+                  tls_socket *also = nullptr);
 
 /// Sends pending encrypted bytes. 0 when nothing is left, -EAGAIN, or -errno. Needs t.mu.
 int flush_pending(tls_session &s);
@@ -214,6 +239,14 @@ int tls_getsockopt(void *obj, int level, int name, void *val, socklen_t *len);
 
 int tls_poll_prepare(void *obj, short events, short *kevents);
 int tls_poll_update(void *obj, short events, short krevents, short *revents);
+
+/// The transport's own poll hooks, composed under TLS's (a plain kernel transport has none):
+/// asks it about kev, which update will hand back. > 0: ready now with those events (no kernel
+/// wait needed); 0: wait for *kevents on t.fd; < 0: -errno. Needs t.mu.
+int transport_prepare(tls_socket &t, short kev, short *kevents);
+/// The transport's events after a kernel wait (krevents: what the kernel said for t.fd).
+/// 0 with *revents, or -EAGAIN when the transport has nothing after all. Needs t.mu.
+int transport_update(tls_socket &t, short krevents, short *revents);
 
 // ---- tls_socket.cpp
 // ------------------------------------------------------------------------------

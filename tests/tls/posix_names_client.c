@@ -1,26 +1,21 @@
 /*
  * Unchanged-style C: an HTTPS GET as Zephyr's samples/net/sockets/http_get writes it, with the
- * unprefixed names of <zsock/posix.h> (IPPROTO_TLS_1_2, SOL_TLS, TLS_SEC_TAG_LIST, TLS_HOSTNAME,
- * tls_credential_add, sec_tag_t).
+ * standard names (socket, setsockopt, connect, send, recv, close, getaddrinfo) from the system
+ * headers and the unprefixed extensions of <zsock/posix.h> (IPPROTO_TLS_1_2, SOL_TLS,
+ * TLS_SEC_TAG_LIST, TLS_HOSTNAME, tls_credential_add, sec_tag_t). It is linked against
+ * libzsock-posix only, so every socket call goes through zsock's POSIX names.
  *
- * Linked against libzsock-posix, the standard names (socket, connect, ...) would come from there;
- * this test links only libzsock, so the few defines below stand in for that library. Everything
- * after them is the program as it would be written for Zephyr.
+ * usage: tls_posix_names_get PORT CA.pem   (prints the page on stdout)
  */
-#include <zsock/posix.h>
-
 #include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#define socket zsock_socket
-#define setsockopt zsock_setsockopt
-#define connect zsock_connect
-#define send zsock_send
-#define recv zsock_recv
-#define close zsock_close
-#define getaddrinfo zsock_getaddrinfo
-#define freeaddrinfo zsock_freeaddrinfo
-#define addrinfo zsock_addrinfo
+#include <zsock/posix.h>
 
 #define CA_CERTIFICATE_TAG 42
 
@@ -76,4 +71,28 @@ int posix_names_https_get(const char *port, const unsigned char *ca, size_t ca_l
     out[total] = '\0';
     close(sock);
     return (int)total;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s PORT CA.pem\n", argv[0]);
+        return 2;
+    }
+    FILE *f = fopen(argv[2], "rb");
+    if (!f) {
+        perror(argv[2]);
+        return 2;
+    }
+    static unsigned char ca[65536];
+    size_t ca_len = fread(ca, 1, sizeof(ca) - 1, f);
+    fclose(f);
+    ca[ca_len++] = '\0'; /* PEM with its NUL, as sizeof(pem) counts it */
+    static char page[65536];
+    int n = posix_names_https_get(argv[1], ca, ca_len, page, sizeof(page));
+    if (n < 0) {
+        fprintf(stderr, "https get: %s\n", strerror(-n));
+        return 1;
+    }
+    fwrite(page, 1, (size_t)n, stdout);
+    return 0;
 }

@@ -11,18 +11,18 @@
 
 namespace zsock::core {
 
-std::atomic<detail::fd_slot *> detail::g_chunks[detail::chunk_count];
-std::atomic<int> detail::g_hooked{0};
+std::atomic<fd_table_detail::fd_slot *> fd_table_detail::g_chunks[fd_table_detail::chunk_count];
+std::atomic<int> fd_table_detail::g_hooked{0};
 
 namespace {
 
-using detail::chunk_bits;
-using detail::chunk_size;
-using detail::find_slot;
-using detail::g_chunks;
-using detail::g_hooked;
-using detail::put;
-using slot = detail::fd_slot;
+using fd_table_detail::chunk_bits;
+using fd_table_detail::chunk_size;
+using fd_table_detail::find_slot;
+using fd_table_detail::g_chunks;
+using fd_table_detail::g_hooked;
+using fd_table_detail::put;
+using slot = fd_table_detail::fd_slot;
 
 // Entries are recycled, never freed: see the header for why.
 std::mutex g_free_mutex;
@@ -102,7 +102,7 @@ int destroy(fd_entry *e) noexcept {
 
 } // namespace
 
-void detail::destroy_entry(fd_entry *e) noexcept { destroy(e); }
+void fd_table_detail::destroy_entry(fd_entry *e) noexcept { destroy(e); }
 
 int fd_close(int fd, bool *was_ours) noexcept {
     fd_ref ref;

@@ -43,7 +43,7 @@ enum class lookup { found, not_ours, closed };
 
 // The table's layout, visible here only so that the per-call path (lookup, release) inlines:
 // it runs twice per echoed message, and an out-of-line call there cost more than the lookup.
-namespace detail {
+namespace fd_table_detail {
 using fd_slot = std::atomic<fd_entry *>;
 inline constexpr int chunk_bits = 10;
 inline constexpr int chunk_size = 1 << chunk_bits;
@@ -66,7 +66,7 @@ inline void put(fd_entry *e) noexcept {
     if ((s & entry_refs_mask) == 0) [[unlikely]]
         destroy_entry(e);
 }
-} // namespace detail
+} // namespace fd_table_detail
 
 /// A counted reference to an open entry; releases it on destruction.
 class fd_ref {
@@ -87,7 +87,7 @@ public:
     ~fd_ref() { reset(); }
 
     void reset() noexcept {
-        if (e_) detail::put(e_);
+        if (e_) fd_table_detail::put(e_);
         e_ = nullptr;
     }
     /// Gives up ownership of the reference without dropping it.
@@ -120,7 +120,7 @@ inline long woken_by_close(const fd_ref &ref, long r) noexcept {
 /// Entries are recycled rather than freed, so touching one that a racing close just retired is
 /// safe, and the re-check rejects an entry that moved on to another fd meanwhile.
 inline lookup fd_lookup(int fd, fd_ref *out) noexcept {
-    detail::fd_slot *s = detail::find_slot(fd);
+    fd_table_detail::fd_slot *s = fd_table_detail::find_slot(fd);
     if (!s) return lookup::not_ours;
     for (;;) {
         fd_entry *e = s->load(std::memory_order_acquire);
@@ -138,7 +138,7 @@ inline lookup fd_lookup(int fd, fd_ref *out) noexcept {
             *out = fd_ref(e);
             return lookup::found;
         }
-        if (counted) detail::put(e); // the entry moved on to another fd while we looked
+        if (counted) fd_table_detail::put(e); // the entry moved on to another fd while we looked
     }
 }
 
@@ -168,7 +168,7 @@ int fd_reserve_new_kernel(int kfd) noexcept;
 /// Number of open entries whose objects have poll hooks (TLS, offloaded...). While it is zero,
 /// zsock_poll/select hand the caller's arrays straight to the kernel.
 inline int fd_hooked_count() noexcept {
-    return detail::g_hooked.load(std::memory_order_relaxed);
+    return fd_table_detail::g_hooked.load(std::memory_order_relaxed);
 }
 
 } // namespace zsock::core

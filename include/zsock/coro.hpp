@@ -1,0 +1,15 @@
+// zsock/coro.hpp - everything of the coroutine API in one include.
+#pragma once
+
+#include <zsock/cancellation.hpp>
+#include <zsock/endpoint.hpp>
+#include <zsock/error.hpp>
+#include <zsock/event_loop.hpp>
+#include <zsock/result.hpp>
+#include <zsock/scope.hpp>
+#include <zsock/sync_wait.hpp>
+#include <zsock/task.hpp>
+#include <zsock/tcp.hpp>
+#include <zsock/timer.hpp>
+#include <zsock/when_all.hpp>
+#include <zsock/when_any.hpp>

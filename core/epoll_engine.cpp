@@ -196,9 +196,11 @@ long epoll_engine::attempt(desc &d, io_op &op, int *side) noexcept {
         if (r == -EAGAIN) {
             d.ready[nat] = false;
         } else if ((d.flags & desc_stream) && r > 0 && (op.code == op_code::recv || op.code == op_code::send) &&
-                   static_cast<std::size_t>(r) < op.len) {
+                   static_cast<std::size_t>(r) < op.len && !(nat == side_in && d.hangup)) {
             // A short stream read drained the socket; a short send filled its buffer. Either way
-            // the next change of state produces an edge, so the next call can wait for it.
+            // any later change of state is reported by the next epoll_wait, so the next call can
+            // wait for it without a syscall. Not after a hang-up was reported: the end of stream
+            // (or error) is then still to be read, and no new edge will announce it.
             d.ready[nat] = false;
         }
         return r;
@@ -272,6 +274,7 @@ void epoll_engine::run_queue(desc &d, int side) noexcept {
 void epoll_engine::on_event(desc &d, uint32_t ev) noexcept {
     if (d.detached) return;
     if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) d.ready[side_in] = true;
+    if (ev & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) d.hangup = true;
     if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) d.ready[side_out] = true;
     bool hooked = (d.flags & desc_hooked) || d.perform;
     if (d.ready[side_in] || hooked) run_queue(d, side_in);

@@ -41,6 +41,7 @@ private:
     struct desc : io_desc {
         queue q[2]; // 0: waits for input, 1: waits for output
         bool ready[2] = {true, true};
+        bool hangup = false; // EPOLLRDHUP/HUP/ERR seen: reads never block again
         desc *next_free = nullptr;
     };
     enum { side_in = 0, side_out = 1 };

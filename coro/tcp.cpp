@@ -231,6 +231,11 @@ void tcp_listener::close() noexcept {
     detail::close_fd(std::exchange(fd_, -1), std::exchange(desc_, nullptr));
 }
 
+int tcp_listener::release() noexcept {
+    if (desc_) desc_->engine->detach(std::exchange(desc_, nullptr));
+    return std::exchange(fd_, -1);
+}
+
 void tcp_listener::note_accept(long r) noexcept {
     if (r >= 0) {
         backoff_ns_ = 0;

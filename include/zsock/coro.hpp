@@ -3,6 +3,10 @@
 
 #include <zsock/cancellation.hpp>
 #include <zsock/endpoint.hpp>
+#include <zsock/loop_group.hpp>
+#include <zsock/notifier.hpp>
+#include <zsock/resolve.hpp>
+#include <zsock/signal.hpp>
 #include <zsock/error.hpp>
 #include <zsock/event_loop.hpp>
 #include <zsock/result.hpp>
@@ -11,5 +15,6 @@
 #include <zsock/task.hpp>
 #include <zsock/tcp.hpp>
 #include <zsock/timer.hpp>
+#include <zsock/udp.hpp>
 #include <zsock/when_all.hpp>
 #include <zsock/when_any.hpp>

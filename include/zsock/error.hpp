@@ -15,6 +15,14 @@ namespace zsock {
 enum class errc {
     /// The peer closed the stream before recv_exact() got all the bytes it asked for.
     eof = 1,
+    /// resolve(): the name does not exist (EAI_NONAME, EAI_NODATA).
+    host_not_found = 2,
+    /// resolve(): temporary failure in name resolution (EAI_AGAIN).
+    host_not_found_try_again = 3,
+    /// resolve(): the service is not known for this socket type (EAI_SERVICE).
+    service_not_found = 4,
+    /// resolve(): any other resolver failure (EAI_FAIL, EAI_FAMILY...).
+    resolver_failed = 5,
 };
 
 /// The category of zsock::errc values (one instance, exported by libzsock).

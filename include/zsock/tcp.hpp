@@ -74,6 +74,23 @@ public:
     }
 };
 
+/// recvmsg/sendmsg with the caller's msghdr (which must stay valid until it completes).
+class msg_awaiter : public io_awaitable<msg_awaiter> {
+public:
+    msg_awaiter(core::io_desc *d, op_code code, msghdr *m, int flags) noexcept {
+        op_.desc = d;
+        op_.code = code;
+        op_.msg = m;
+        op_.flags = flags;
+    }
+    msg_awaiter(msg_awaiter &&) noexcept = default;
+    result<std::size_t> await_resume() noexcept {
+        long r = finish();
+        if (r < 0) return errno_code(r);
+        return static_cast<std::size_t>(r);
+    }
+};
+
 class accept_awaiter : public io_awaitable<accept_awaiter> {
 public:
     ZSOCK_API accept_awaiter(tcp_listener *l, endpoint *peer) noexcept;
@@ -197,6 +214,12 @@ public:
         return {desc_, detail::op_code::send, const_cast<void *>(buf), len, flags};
     }
 
+    /// recvmsg(2)/sendmsg(2) with the caller's msghdr (kept valid until completion).
+    detail::msg_awaiter recvmsg(msghdr &m, int flags = 0) noexcept { return {desc_, detail::op_code::recvmsg, &m, flags}; }
+    detail::msg_awaiter sendmsg(const msghdr &m, int flags = 0) noexcept {
+        return {desc_, detail::op_code::sendmsg, const_cast<msghdr *>(&m), flags};
+    }
+
     /// Receives exactly buf.size() bytes. Stops early on an error or at end of stream
     /// (zsock::errc::eof), reporting how many bytes it got.
     task<io_result> recv_exact(std::span<std::byte> buf);
@@ -273,6 +296,8 @@ public:
     void close() noexcept;
     bool is_open() const noexcept { return fd_ >= 0; }
     int native_handle() const noexcept { return fd_; }
+    /// Detaches from the loop and hands the fd to the caller (pending accepts are cancelled).
+    int release() noexcept;
 
 private:
     void note_accept(long r) noexcept;

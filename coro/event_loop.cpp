@@ -99,8 +99,9 @@ event_loop::~event_loop() {
     {
         running_guard g(this, *impl_);
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        impl_->drained = false;
         while (detail::live_children(*this) > 0 && std::chrono::steady_clock::now() < deadline) {
-            impl_->engine->run_once(true, nullptr, detail::to_ns(deadline));
+            impl_->engine->run_once(true, &impl_->drained, detail::to_ns(deadline));
         }
         if (detail::live_children(*this) > 0) {
             core::log_warn("event_loop: {} task(s) ignored cancellation; destroying them",

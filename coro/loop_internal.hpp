@@ -54,6 +54,7 @@ struct event_loop::impl {
     std::unique_ptr<scope> root;
     int running = 0;
     detail::scope_state *scopes = nullptr; // registry
+    bool drained = false; // set when the last child of any scope finished (teardown waits on it)
 };
 
 } // namespace zsock

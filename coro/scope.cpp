@@ -17,7 +17,10 @@ std::coroutine_handle<> on_child_done(void *arg, root_task::promise_type &p) noe
     if (p.lnext) p.lnext->lprev = p.lprev;
     p.lprev = p.lnext = nullptr;
     --st->count;
-    if (st->count == 0 && st->join_node.handle) st->engine->schedule(&st->join_node);
+    if (st->count == 0) {
+        if (st->join_node.handle) st->engine->schedule(&st->join_node);
+        if (st->loop && live_children(*st->loop) == 0) st->loop->impl_ptr()->drained = true;
+    }
     st->put();
     return std::noop_coroutine();
 }

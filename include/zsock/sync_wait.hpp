@@ -51,7 +51,9 @@ T sync_wait(event_loop &loop, task<T> t) {
     p.ctx.engine = loop.engine();
     p.on_done = &detail::sync_sink<T>::on_done;
     p.arg = &sink;
-    root.h.resume();
+    // Started from the loop's ready list, so that it runs with the loop as the current one.
+    p.node.handle = root.h;
+    detail::schedule(loop.engine(), &p.node);
     loop.run_until_flag(sink.done);
     if (sink.error) std::rethrow_exception(sink.error);
     if constexpr (!std::is_void_v<T>) return std::move(*sink.value);

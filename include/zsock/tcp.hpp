@@ -193,26 +193,19 @@ public:
     }
     ~tcp_stream() { close(); }
 
-    /// Receives what has arrived, up to buf.size() bytes; 0 means end of stream.
-    detail::transfer_awaiter recv(std::span<std::byte> buf, int flags = 0) noexcept {
-        return {desc_, detail::op_code::recv, buf.data(), buf.size(), flags};
-    }
-    detail::transfer_awaiter recv(std::span<char> buf, int flags = 0) noexcept {
-        return {desc_, detail::op_code::recv, buf.data(), buf.size(), flags};
-    }
+    /// Receives what has arrived, up to len bytes; 0 means end of stream. flags: MSG_*.
     detail::transfer_awaiter recv(void *buf, std::size_t len, int flags = 0) noexcept {
         return {desc_, detail::op_code::recv, buf, len, flags};
     }
-    /// Sends what the kernel takes now (at least one byte unless it fails).
-    detail::transfer_awaiter send(std::span<const std::byte> buf, int flags = 0) noexcept {
-        return {desc_, detail::op_code::send, const_cast<std::byte *>(buf.data()), buf.size(), flags};
-    }
-    detail::transfer_awaiter send(std::string_view buf, int flags = 0) noexcept {
-        return {desc_, detail::op_code::send, const_cast<char *>(buf.data()), buf.size(), flags};
-    }
+    detail::transfer_awaiter recv(std::span<std::byte> buf) noexcept { return recv(buf.data(), buf.size()); }
+    detail::transfer_awaiter recv(std::span<char> buf) noexcept { return recv(buf.data(), buf.size()); }
+    /// Sends what the kernel takes now (at least one byte unless it fails). flags: MSG_*
+    /// (MSG_NOSIGNAL is always added).
     detail::transfer_awaiter send(const void *buf, std::size_t len, int flags = 0) noexcept {
         return {desc_, detail::op_code::send, const_cast<void *>(buf), len, flags};
     }
+    detail::transfer_awaiter send(std::span<const std::byte> buf) noexcept { return send(buf.data(), buf.size()); }
+    detail::transfer_awaiter send(std::string_view buf) noexcept { return send(buf.data(), buf.size()); }
 
     /// recvmsg(2)/sendmsg(2) with the caller's msghdr (kept valid until completion).
     detail::msg_awaiter recvmsg(msghdr &m, int flags = 0) noexcept { return {desc_, detail::op_code::recvmsg, &m, flags}; }

@@ -217,11 +217,16 @@ public:
     /// (zsock::errc::eof), reporting how many bytes it got.
     task<io_result> recv_exact(std::span<std::byte> buf);
     task<io_result> recv_exact(std::span<char> buf) { return recv_exact(std::as_writable_bytes(buf)); }
+    task<io_result> recv_exact(void *buf, std::size_t len) {
+        return recv_exact(std::span<std::byte>(static_cast<std::byte *>(buf), len));
+    }
     /// Sends all of buf, looping over short sends; reports how far it got if it fails.
     task<io_result> send_all(std::span<const std::byte> buf);
-    task<io_result> send_all(std::span<const char> buf) { return send_all(std::as_bytes(buf)); }
     task<io_result> send_all(std::string_view buf) {
         return send_all(std::as_bytes(std::span<const char>(buf.data(), buf.size())));
+    }
+    task<io_result> send_all(const void *buf, std::size_t len) {
+        return send_all(std::span<const std::byte>(static_cast<const std::byte *>(buf), len));
     }
 
     /// shutdown(2): SHUT_RD, SHUT_WR or SHUT_RDWR.

@@ -70,7 +70,7 @@ TEST_CASE("coroutine client and server on one loop: connect, send_all, recv_exac
             REQUIRE(c.has_value());
             CHECK(c->remote_endpoint().value() == ep);
             auto msg = pattern_bytes(2, 100000);
-            auto w = co_await c->send_all(std::span<const char>(msg));
+            auto w = co_await c->send_all(msg.data(), msg.size());
             CHECK(w.ok());
             CHECK(w.bytes == msg.size());
             CHECK(c->shutdown(SHUT_WR).has_value());
@@ -170,7 +170,7 @@ TEST_CASE("send to a peer that closed fails with broken_pipe or reset, never SIG
         std::vector<char> chunk(65536, 'x');
         std::error_code ec;
         for (int i = 0; i < 100 && !ec; ++i) {
-            auto w = co_await s->send_all(std::span<const char>(chunk));
+            auto w = co_await s->send_all(chunk.data(), chunk.size());
             ec = w.error;
             if (!ec) co_await zsock::sleep_for(1ms);
         }

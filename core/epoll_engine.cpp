@@ -266,7 +266,7 @@ void epoll_engine::run_queue(desc &d, int side) noexcept {
         }
         dequeue(d, *op);
         op->result = r;
-        op->handle.resume(); // may start, cancel or detach anything, d included
+        resume(op->handle); // may start, cancel or detach anything, d included
         if (d.detached) return;
     }
 }

@@ -61,7 +61,7 @@ void io_engine::run_once(bool block, const bool *until, int64_t wake_at) noexcep
         while (batch.next != &batch) {
             ready_node *n = batch.next;
             unlink(n);
-            n->handle.resume();
+            resume(n->handle);
         }
     }
 
@@ -72,6 +72,7 @@ void io_engine::run_once(bool block, const bool *until, int64_t wake_at) noexcep
         std::size_t budget = timers_.size();
         while (budget-- > 0 && !timers_.empty() && timers_.top()->deadline <= now) {
             timer_node *t = timers_.pop();
+            inline_run = 0;
             t->fire(t);
         }
     }

@@ -112,6 +112,20 @@ public:
     bool on_loop_thread() const noexcept;
     void bind_thread() noexcept; // the thread that runs the loop (construction, then run())
     const engine_stats &stats() const noexcept { return stats_; }
+
+    /// Operations that completed at once (no suspension) since the engine last resumed a
+    /// coroutine from its own stack. zsock::detail::io_start defers the completion through the
+    /// ready list once this reaches max_inline_run: without that, a coroutine whose operations
+    /// keep completing at once nests one symmetric transfer per operation on the stack wherever
+    /// the compiler does not turn them into tail calls (GCC below -O2, sanitizer builds), and it
+    /// would also keep the loop to itself.
+    unsigned inline_run = 0;
+    static constexpr unsigned max_inline_run = 64;
+    /// Resumes h from the engine's own stack (the inline run starts over).
+    void resume(std::coroutine_handle<> h) noexcept {
+        inline_run = 0;
+        h.resume();
+    }
     /// Human-readable reason for the backend choice (the log line).
     std::string selection_reason;
     /// The event_loop that owns this engine (coro/).

@@ -259,12 +259,12 @@ void uring_engine::on_hooked(req *r, int res) noexcept {
         op->engine_ref = nullptr;
         if (res < 0 && res != -EINTR) {
             op->result = res; // -ECANCELED (cancel, detach) or a poll error
-            op->handle.resume();
+            resume(op->handle);
         } else if (was_cancelled || d->detached) {
             op->result = -ECANCELED;
-            op->handle.resume();
+            resume(op->handle);
         } else if (start_hooked(*op, *d)) {
-            op->handle.resume();
+            resume(op->handle);
         }
     }
     put_desc(d);
@@ -369,7 +369,7 @@ void uring_engine::dispatch(uint64_t ud, int res, uint32_t flags) noexcept {
         op->state = s_idle;
         op->engine_ref = nullptr;
         op->result = res;
-        op->handle.resume();
+        resume(op->handle);
         return;
     }
     case req::k_hooked: on_hooked(r, res); return;

@@ -100,7 +100,7 @@ void uring_engine::deliver_rx(udesc &d) noexcept {
         remove(d.readers, *op);
         op->state = s_idle;
         op->result = take_rx(d, *op);
-        op->handle.resume();
+        resume(op->handle);
         if (d.detached) return;
     }
     if (!d.readers.empty() && !d.ms_recv) arm_recv(d);
@@ -202,7 +202,7 @@ void uring_engine::deliver_accepts(udesc &d) noexcept {
         remove(d.acceptors, *op);
         op->state = s_idle;
         op->result = res;
-        op->handle.resume();
+        resume(op->handle);
         if (d.detached) return;
     }
     if (!d.acceptors.empty() && !d.ms_accept) arm_accept(d);

@@ -98,7 +98,7 @@ task<int> many_clients(uint16_t port, int n) {
 
 } // namespace
 
-TEST_CASE("10,000 concurrent connections on one loop") {
+TEST_CASE("10,000 concurrent connections on one loop", "[10k]") {
     constexpr int n = 10000;
     if (!raise_nofile(n + 200)) {
         WARN("RLIMIT_NOFILE cannot reach " << n + 200 << ": test skipped");

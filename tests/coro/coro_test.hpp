@@ -1,7 +1,9 @@
 // tests/coro/coro_test.hpp - helpers for the coroutine suite: loopback peers, byte patterns.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdio>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +44,32 @@ inline zsock::tcp_listener listen_local(const zsock::tcp_listener::options &o = 
 }
 
 inline uint16_t port_of(const zsock::tcp_listener &l) { return l.local_endpoint().value().port(); }
+
+/// Catch2's assertions are not thread-safe: helper threads record failures here, and the test
+/// checks the count on its own thread.
+inline std::atomic<int> &thread_failures() {
+    static std::atomic<int> n{0};
+    return n;
+}
+#define THREAD_REQUIRE(cond)                                                                       \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            ++coro_test::thread_failures();                                                        \
+            std::fprintf(stderr, "%s:%d: thread check failed: %s\n", __FILE__, __LINE__, #cond);  \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+/// Sends all of p on a blocking socket; false on error. Safe on any thread.
+inline bool send_all_blocking(int fd, const char *p, std::size_t n) {
+    while (n > 0) {
+        ssize_t w = zsock_send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0) return false;
+        p += w;
+        n -= static_cast<std::size_t>(w);
+    }
+    return true;
+}
 
 /// A blocking kernel-side client (zsock C API) connected to port.
 inline zsock_test::fd_guard blocking_connect(uint16_t port) {

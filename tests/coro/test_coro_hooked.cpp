@@ -39,15 +39,16 @@ TEST_CASE("hooked objects: accept, recv (data held above the kernel), send, EOF,
     auto l = zsock::tcp_listener::adopt(lfd).value();
     const auto data = coro_test::pattern_bytes(3, 100000);
     std::string echoed;
+    const int failures = coro_test::thread_failures();
     std::thread client([&] {
         auto c = coro_test::blocking_connect(port);
-        REQUIRE(c >= 0);
+        THREAD_REQUIRE(c >= 0);
         std::thread w([&, fd = c.get()] {
             std::size_t off = 0;
             while (off < data.size()) {
-                ssize_t n = zsock_send(fd, data.data() + off, std::min<std::size_t>(999, data.size() - off), 0);
-                REQUIRE(n > 0);
-                off += static_cast<std::size_t>(n);
+                std::size_t n = std::min<std::size_t>(999, data.size() - off);
+                THREAD_REQUIRE(coro_test::send_all_blocking(fd, data.data() + off, n));
+                off += n;
             }
             zsock_shutdown(fd, SHUT_WR);
         });
@@ -76,6 +77,7 @@ TEST_CASE("hooked objects: accept, recv (data held above the kernel), send, EOF,
         CHECK((t.has_value() ? *t == 0 : t.error() == std::errc::timed_out));
     }());
     client.join();
+    CHECK(coro_test::thread_failures() == failures);
     CHECK(echoed == std::string(data.begin(), data.end()));
 }
 

@@ -34,14 +34,6 @@ accepted_pair make_pair(zsock::event_loop &loop, zsock::tcp_listener &l) {
     return {std::move(*s), std::move(c)};
 }
 
-void send_all_blocking(int fd, const char *p, std::size_t n) {
-    while (n > 0) {
-        ssize_t w = zsock_send(fd, p, n, 0);
-        REQUIRE(w > 0);
-        p += w;
-        n -= static_cast<std::size_t>(w);
-    }
-}
 
 } // namespace
 
@@ -56,7 +48,7 @@ TEST_CASE("cancellation racing completion loses no byte") {
         std::size_t off = 0;
         while (off < total) {
             std::size_t n = std::min<std::size_t>(1 + rng() % 700, total - off);
-            send_all_blocking(fd, data.data() + off, n);
+            THREAD_REQUIRE(send_all_blocking(fd, data.data() + off, n));
             off += n;
             if (rng() % 4 == 0) std::this_thread::sleep_for(std::chrono::microseconds(rng() % 300));
         }
@@ -107,7 +99,7 @@ TEST_CASE("when_any loser with a recv in flight stops, and the next recv gets ev
         CHECK(loser_saw_cancel); // it had stopped before when_any returned
     }
     // Nothing was consumed by the cancelled recvs: all of these bytes reach the next reader.
-    send_all_blocking(c, "0123456789", 10);
+    REQUIRE(send_all_blocking(c, "0123456789", 10));
     std::string got = zsock::sync_wait(loop, [&]() -> task<std::string> {
         char buf[64];
         std::string acc;
@@ -138,7 +130,7 @@ TEST_CASE("destroying a coroutine with a recv in flight is safe, and no byte is 
         loop.poll_once();
         CHECK_FALSE(h.done());
     } // ~task destroys the suspended frame
-    send_all_blocking(c, "after", 5);
+    REQUIRE(send_all_blocking(c, "after", 5));
     auto got = zsock::sync_wait(loop, [&]() -> task<std::string> {
         char buf[16];
         auto n = co_await s.recv(buf, sizeof buf).with_timeout(5s);
@@ -190,7 +182,7 @@ TEST_CASE("stream recv survives the provided-buffer ring running dry (ENOBUFS re
     for (int i = 0; i < conns; ++i) {
         writers.emplace_back([&, i, fd = pairs[i].client.get()] {
             auto d = pattern_bytes(100 + i, per_conn);
-            send_all_blocking(fd, d.data(), d.size());
+            THREAD_REQUIRE(send_all_blocking(fd, d.data(), d.size()));
         });
     }
     std::vector<std::vector<char>> got(conns);

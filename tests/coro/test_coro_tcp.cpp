@@ -34,29 +34,30 @@ TEST_CASE("coroutine server echoes a blocking kernel client byte for byte") {
     uint16_t port = port_of(l);
     const auto data = pattern_bytes(1, 300000);
     std::vector<char> got;
+    const int failures = thread_failures();
     std::thread client([&] {
         auto c = blocking_connect(port);
-        REQUIRE(c >= 0);
+        THREAD_REQUIRE(c >= 0);
         std::thread writer([&] {
             std::size_t off = 0;
             while (off < data.size()) {
-                ssize_t n = zsock_send(c, data.data() + off, std::min<std::size_t>(7000, data.size() - off), 0);
-                REQUIRE(n > 0);
-                off += static_cast<std::size_t>(n);
+                std::size_t n = std::min<std::size_t>(7000, data.size() - off);
+                THREAD_REQUIRE(send_all_blocking(c, data.data() + off, n));
+                off += n;
             }
             zsock_shutdown(c, SHUT_WR);
         });
         char buf[4096];
         for (;;) {
             ssize_t n = zsock_recv(c, buf, sizeof buf, 0);
-            REQUIRE(n >= 0);
-            if (n == 0) break;
+            if (n <= 0) break;
             got.insert(got.end(), buf, buf + n);
         }
         writer.join();
     });
     zsock::sync_wait(loop, echo_once(l));
     client.join();
+    CHECK(thread_failures() == failures);
     CHECK(got == data);
 }
 

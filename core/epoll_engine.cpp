@@ -17,16 +17,14 @@ namespace {
 
 char wake_tag; // epoll data of the wake-up eventfd
 
-constexpr int max_events = 256;
+constexpr int max_events = 64; // per wait; small enough to need no stack-clash probing
 
-int natural_side(const io_op &op) noexcept {
-    switch (op.code) {
-    case op_code::send:
-    case op_code::sendmsg:
-    case op_code::connect: return 1;
-    case op_code::poll: return (op.events & POLLIN) ? 0 : 1;
-    default: return 0;
-    }
+// The queue an operation waits in: 0 input, 1 output (poll: by its events).
+constexpr uint8_t side_of_code[] = {0 /*recv*/, 1 /*send*/, 0 /*recvmsg*/, 1 /*sendmsg*/,
+                                    0 /*accept*/, 1 /*connect*/, 0 /*poll*/};
+inline int natural_side(const io_op &op) noexcept {
+    if (op.code == op_code::poll) return (op.events & POLLIN) ? 0 : 1;
+    return side_of_code[static_cast<int>(op.code)];
 }
 
 short side_events(int side) noexcept { return side == 0 ? POLLIN : POLLOUT; }
@@ -39,7 +37,7 @@ short kernel_revents(int fd, short events) noexcept {
 }
 
 /// One nonblocking attempt of op on a kernel socket.
-long perform_native(io_op &op, int fd) noexcept {
+[[gnu::always_inline]] inline long perform_native(io_op &op, int fd) noexcept {
     switch (op.code) {
     case op_code::recv:
         return sys::recvfrom(fd, op.buf, op.len, op.flags | MSG_DONTWAIT, nullptr, nullptr);
@@ -136,6 +134,7 @@ int epoll_engine::attach(int fd, unsigned flags, io_desc **out) noexcept {
     desc *d = alloc_desc();
     if (!d) return -ENOMEM;
     d->engine = this;
+    d->start = &io_engine::start_entry<epoll_engine>;
     d->fd = fd;
     d->flags = flags;
     epoll_event reg{};
@@ -186,27 +185,30 @@ void epoll_engine::dequeue(desc &d, io_op &op) noexcept {
     op.state = idle;
 }
 
-// One attempt (or a few, for hooked objects). -EAGAIN: *side says which queue to wait in.
-long epoll_engine::attempt(desc &d, io_op &op, int *side) noexcept {
+// One attempt on a kernel socket, unless the edge flag says it cannot succeed. -EAGAIN: wait in
+// the op's natural queue.
+[[gnu::always_inline]] inline long epoll_engine::attempt_native(desc &d, io_op &op, int nat) noexcept {
+    if (!d.ready[nat]) return -EAGAIN; // known not ready: wait for the next edge
+    long r = perform_native(op, d.fd);
+    if (r == -EAGAIN) {
+        d.ready[nat] = false;
+    } else if (static_cast<std::size_t>(r) < op.len && r > 0 && op.code <= op_code::send &&
+               (d.flags & desc_stream) && !(nat == side_in && d.hangup)) {
+        // A short stream read drained the socket; a short send filled its buffer. Either way
+        // any later change of state is reported by the next epoll_wait, so the next call can
+        // wait for it without a syscall. Not after a hang-up was reported: the end of stream
+        // (or error) is then still to be read, and no new edge will announce it.
+        d.ready[nat] = false;
+    }
+    return r;
+}
+
+// Through the object (hooked or offloaded): a hooked object may need the other direction first
+// (a TLS read that must write) or may already hold what we want above the kernel.
+// -EAGAIN: *side says which queue to wait in.
+long epoll_engine::attempt_object(desc &d, io_op &op, int *side) noexcept {
     int nat = natural_side(op);
     *side = nat;
-    if (!(d.flags & desc_hooked) && d.perform == nullptr) {
-        if (!d.ready[nat]) return -EAGAIN; // known not ready: wait for the next edge
-        long r = perform_native(op, d.fd);
-        if (r == -EAGAIN) {
-            d.ready[nat] = false;
-        } else if ((d.flags & desc_stream) && r > 0 && (op.code == op_code::recv || op.code == op_code::send) &&
-                   static_cast<std::size_t>(r) < op.len && !(nat == side_in && d.hangup)) {
-            // A short stream read drained the socket; a short send filled its buffer. Either way
-            // any later change of state is reported by the next epoll_wait, so the next call can
-            // wait for it without a syscall. Not after a hang-up was reported: the end of stream
-            // (or error) is then still to be read, and no new edge will announce it.
-            d.ready[nat] = false;
-        }
-        return r;
-    }
-    // Through the object; a hooked object may need the other direction first (a TLS read that
-    // must write) or may already hold what we want above the kernel.
     for (int tries = 0; tries < 4; ++tries) {
         long r = d.perform(op);
         if (r != -EAGAIN) return r;
@@ -234,7 +236,7 @@ bool epoll_engine::start(io_op &op) noexcept {
         enqueue(d, side, op);
         return false;
     }
-    long r = attempt(d, op, &side);
+    long r = d.perform ? attempt_object(d, op, &side) : attempt_native(d, op, side);
     if (r != -EAGAIN) {
         op.result = r;
         return true;
@@ -256,29 +258,34 @@ void epoll_engine::abandon(io_op &op) noexcept {
 
 void epoll_engine::run_queue(desc &d, int side) noexcept {
     while (io_op *op = d.q[side].head) {
-        int want;
-        long r = attempt(d, *op, &want);
-        if (r == -EAGAIN) {
-            if (want == side) return; // head of line waits for the next edge
-            dequeue(d, *op);
-            enqueue(d, want, *op);
-            continue;
+        long r;
+        if (d.perform) {
+            int want;
+            r = attempt_object(d, *op, &want);
+            if (r == -EAGAIN && want != side) { // it needs the other direction first
+                dequeue(d, *op);
+                enqueue(d, want, *op);
+                continue;
+            }
+        } else {
+            r = attempt_native(d, *op, side);
         }
+        if (r == -EAGAIN) return; // head of line waits for the next edge
         dequeue(d, *op);
         op->result = r;
         resume(op->handle); // may start, cancel or detach anything, d included
-        if (d.detached) return;
+        if (d.detached || (!d.perform && !d.ready[side])) return;
     }
 }
 
 void epoll_engine::on_event(desc &d, uint32_t ev) noexcept {
     if (d.detached) return;
+    bool object = d.perform != nullptr; // hooked/offloaded: its own readiness may differ from the kernel's
     if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) d.ready[side_in] = true;
     if (ev & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) d.hangup = true;
     if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) d.ready[side_out] = true;
-    bool hooked = (d.flags & desc_hooked) || d.perform;
-    if (d.ready[side_in] || hooked) run_queue(d, side_in);
-    if (!d.detached && (d.ready[side_out] || hooked)) run_queue(d, side_out);
+    if (d.q[side_in].head && (d.ready[side_in] || object)) run_queue(d, side_in);
+    if (!d.detached && d.q[side_out].head && (d.ready[side_out] || object)) run_queue(d, side_out);
 }
 
 void epoll_engine::poll(int64_t timeout_ns) noexcept {

@@ -47,47 +47,45 @@ void io_engine::unschedule(ready_node *n) noexcept {
     if (n->linked()) unlink(n);
 }
 
-void io_engine::run_once(bool block, const bool *until, int64_t wake_at) noexcept {
-    if (remote_pending_.load(std::memory_order_acquire)) drain_remote();
-
-    // Run what is ready now. Entries scheduled meanwhile wait for the next turn, so a coroutine
-    // that keeps rescheduling itself cannot starve I/O. The batch is moved to a local list head so
-    // that an entry unscheduled by a destructor still unlinks cleanly.
-    if (has_ready()) {
-        ready_node batch{&batch, &batch, {}};
-        batch.next = ready_head_.next;
-        batch.prev = ready_head_.prev;
-        batch.next->prev = &batch;
-        batch.prev->next = &batch;
-        ready_head_.next = ready_head_.prev = &ready_head_;
-        while (batch.next != &batch) {
-            ready_node *n = batch.next;
-            unlink(n);
-            resume(n->handle);
-        }
+// Runs what is ready now. Entries scheduled meanwhile wait for the next turn, so a coroutine that
+// keeps rescheduling itself cannot starve I/O. The batch is moved to a local list head so that an
+// entry unscheduled by a destructor still unlinks cleanly.
+void io_engine::run_ready() noexcept {
+    ready_node batch{&batch, &batch, {}};
+    batch.next = ready_head_.next;
+    batch.prev = ready_head_.prev;
+    batch.next->prev = &batch;
+    batch.prev->next = &batch;
+    ready_head_.next = ready_head_.prev = &ready_head_;
+    while (batch.next != &batch) {
+        ready_node *n = batch.next;
+        unlink(n);
+        resume(n->handle);
     }
+}
 
-    if (!timers_.empty()) {
-        int64_t now = detail::now_ns();
-        // At most the timers armed before this pass, so a zero-length timer re-armed by its own
-        // callback runs once per turn instead of forever.
-        std::size_t budget = timers_.size();
-        while (budget-- > 0 && !timers_.empty() && timers_.top()->deadline <= now) {
-            timer_node *t = timers_.pop();
-            inline_run = 0;
-            t->fire(t);
-        }
+void io_engine::fire_timers() noexcept {
+    int64_t now = detail::now_ns();
+    // At most the timers armed before this pass, so a zero-length timer re-armed by its own
+    // callback runs once per turn instead of forever.
+    std::size_t budget = timers_.size();
+    while (budget-- > 0 && !timers_.empty() && timers_.top()->deadline <= now) {
+        timer_node *t = timers_.pop();
+        inline_run = 0;
+        t->fire(t);
     }
+}
 
-    int64_t timeout = -1;
+int64_t io_engine::wait_timeout(bool block, const bool *until, int64_t wake_at) noexcept {
     if (has_ready() || !block || (until && *until) || stop_requested() ||
-        remote_pending_.load(std::memory_order_relaxed)) {
-        timeout = 0;
-    } else if (!timers_.empty()) {
+        remote_pending_.load(std::memory_order_relaxed))
+        return 0;
+    int64_t timeout = -1;
+    if (!timers_.empty()) {
         timeout = timers_.top()->deadline - detail::now_ns();
         if (timeout < 0) timeout = 0;
     }
-    if (wake_at >= 0 && timeout != 0) {
+    if (wake_at >= 0) {
         int64_t left = wake_at - detail::now_ns();
         if (left < 0) left = 0;
         if (timeout < 0 || left < timeout) timeout = left;
@@ -104,7 +102,14 @@ void io_engine::run_once(bool block, const bool *until, int64_t wake_at) noexcep
         if (timeout < 0 || timeout > cap) timeout = cap;
     }
 #endif
-    poll(timeout);
+    return timeout;
+}
+
+void io_engine::run_once(bool block, const bool *until, int64_t wake_at) noexcept {
+    if (remote_pending_.load(std::memory_order_acquire)) drain_remote();
+    if (has_ready()) run_ready();
+    if (!timers_.empty()) fire_timers();
+    poll(wait_timeout(block, until, wake_at));
 }
 
 void io_engine::post(std::function<void()> fn) {

@@ -52,8 +52,7 @@ enum desc_flag : unsigned {
 };
 
 /// A descriptor attached to an engine. Engines derive their own state from it.
-struct io_desc {
-    io_engine *engine = nullptr;
+struct io_desc : detail::io_desc_head {
     int fd = -1;
     unsigned flags = 0;
     bool detached = false;
@@ -121,6 +120,19 @@ public:
     /// would also keep the loop to itself.
     unsigned inline_run = 0;
     static constexpr unsigned max_inline_run = 64;
+    /// The entry point engines put in io_desc_head::start: E::start without a virtual call,
+    /// plus the bound on runs of immediate completions (see inline_run).
+    template <class E>
+    static bool start_entry(io_op &op) noexcept {
+        auto *e = static_cast<E *>(reinterpret_cast<detail::io_desc_head *>(op.desc)->engine);
+        if (!e->E::start(op)) return false;
+        if (++e->inline_run < max_inline_run) return true;
+        // A long run of immediate completions: finish this one through the ready list, which
+        // unwinds the stack and lets the other coroutines of the loop run.
+        e->schedule(&op);
+        return false;
+    }
+
     /// Resumes h from the engine's own stack (the inline run starts over).
     void resume(std::coroutine_handle<> h) noexcept {
         inline_run = 0;
@@ -148,6 +160,9 @@ protected:
 
 private:
     void drain_remote() noexcept;
+    void run_ready() noexcept;
+    void fire_timers() noexcept;
+    int64_t wait_timeout(bool block, const bool *until, int64_t wake_at) noexcept;
 
     ready_node ready_head_{&ready_head_, &ready_head_, {}};
     timer_heap timers_;

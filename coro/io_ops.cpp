@@ -48,20 +48,10 @@ long hooked_perform(io_op &op) noexcept {
 
 } // namespace
 
-bool io_start(io_op &op) noexcept {
-    core::io_engine *e = op.desc->engine;
-    if (!e->start(op)) return false;
-    if (++e->inline_run < core::io_engine::max_inline_run) return true;
-    // A long run of immediate completions: finish this one through the ready list, which
-    // unwinds the stack and lets the other coroutines of the loop run (see io_engine).
-    e->schedule(&op);
-    return false;
-}
 void io_cancel(io_op &op) noexcept { op.desc->engine->cancel(op); }
 void io_abandon(io_op &op) noexcept { op.desc->engine->abandon(op); }
 void io_cancel_remote(io_op &op) noexcept { op.desc->engine->cancel_remote(op); }
 void io_forget_remote(io_op &op) noexcept { op.desc->engine->forget_remote(op); }
-core::io_engine *engine_of(const core::io_desc *desc) noexcept { return desc->engine; }
 
 void schedule(core::io_engine *engine, ready_node *node) noexcept { engine->schedule(node); }
 void unschedule(core::io_engine *engine, ready_node *node) noexcept {

@@ -10,8 +10,7 @@ namespace zsock {
 
 loop_group::loop_group(unsigned threads) : loop_group(threads, options{}) {}
 
-loop_group::loop_group(unsigned threads, const options &opts)
-    : n_(threads ? threads : 1), opts_(opts), loops_(n_, nullptr) {}
+loop_group::loop_group(unsigned threads, const options &opts) : n_(threads), opts_(opts), loops_(n_, nullptr) {}
 
 loop_group::~loop_group() {
     stop();

@@ -34,13 +34,14 @@ inline zsock::task<void> accept_loop(zsock::tcp_listener l, handler handle) {
 }
 
 /// Binds, prints the address, serves on c.threads loops until SIGINT/SIGTERM. Returns the exit
-/// status.
+/// status. Loop 0 runs on the main thread (with the signal wait), loops 1..N-1 on a loop_group;
+/// each has its own SO_REUSEPORT listener on the same port.
 inline int serve(const cli &c, const char *prog, handler handle) {
-    // Signals first, so that one arriving during start-up is not lost.
     zsock::event_loop::options lo;
     lo.backend = c.backend;
     try {
         zsock::event_loop main_loop(lo);
+        // Signals first, so that one arriving during start-up is not lost.
         zsock::signal_set sigs{SIGINT, SIGTERM};
 
         auto ep = zsock::endpoint::from(c.bind, static_cast<uint16_t>(c.port));
@@ -58,20 +59,16 @@ inline int serve(const cli &c, const char *prog, handler handle) {
             return 1;
         }
         auto bound = first->local_endpoint().value();
-        int first_fd = first->release(); // handed to loop 0 below
 
         zsock::loop_group::options go;
         go.loop = lo;
-        zsock::loop_group group(c.threads, go);
-        group.start([&](zsock::event_loop &loop, unsigned i) -> zsock::task<void> {
-            zsock::tcp_listener l;
-            if (i == 0) {
-                l = zsock::tcp_listener::adopt(first_fd, &loop).value();
-            } else {
-                l = zsock::tcp_listener::bind(bound, opts, &loop).value();
-            }
-            return accept_loop(std::move(l), handle);
-        });
+        zsock::loop_group group(c.threads - 1, go);
+        if (c.threads > 1) {
+            group.start([&](zsock::event_loop &loop, unsigned) -> zsock::task<void> {
+                return accept_loop(zsock::tcp_listener::bind(bound, opts, &loop).value(), handle);
+            });
+        }
+        main_loop.spawn(accept_loop(std::move(*first), handle));
         std::printf("listening on %s\n", bound.to_string().c_str());
         std::printf("backend %s\n", zsock::to_string(main_loop.backend()));
         std::fflush(stdout);

@@ -35,6 +35,7 @@ public:
     };
     using entry = std::function<task<void>(event_loop &, unsigned)>;
 
+    /// A group of `threads` loops (0 is allowed: start() then does nothing).
     explicit loop_group(unsigned threads);
     loop_group(unsigned threads, const options &opts);
     /// stop() and join().

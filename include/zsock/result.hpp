@@ -28,31 +28,27 @@ public:
     result(T &&v) noexcept(std::is_nothrow_move_constructible_v<T>) : has_(true) {
         ::new (static_cast<void *>(&val_)) T(std::move(v));
     }
-    result(std::error_code ec) noexcept : ec_(ec), has_(false) {}
+    result(std::error_code ec) noexcept : has_(false) { ::new (static_cast<void *>(&ec_)) std::error_code(ec); }
     result(std::errc e) noexcept : result(std::make_error_code(e)) {}
     result(errc e) noexcept : result(make_error_code(e)) {}
 
-    result(const result &o) : ec_(o.ec_), has_(o.has_) {
-        if (has_) ::new (static_cast<void *>(&val_)) T(o.val_);
-    }
-    result(result &&o) noexcept(std::is_nothrow_move_constructible_v<T>) : ec_(o.ec_), has_(o.has_) {
-        if (has_) ::new (static_cast<void *>(&val_)) T(std::move(o.val_));
+    result(const result &o) : has_(o.has_) { construct_from(o); }
+    result(result &&o) noexcept(std::is_nothrow_move_constructible_v<T>) : has_(o.has_) {
+        construct_from(std::move(o));
     }
     result &operator=(const result &o) {
         if (this != &o) {
             reset();
-            ec_ = o.ec_;
-            if (o.has_) ::new (static_cast<void *>(&val_)) T(o.val_);
             has_ = o.has_;
+            construct_from(o);
         }
         return *this;
     }
     result &operator=(result &&o) noexcept(std::is_nothrow_move_constructible_v<T>) {
         if (this != &o) {
             reset();
-            ec_ = o.ec_;
-            if (o.has_) ::new (static_cast<void *>(&val_)) T(std::move(o.val_));
             has_ = o.has_;
+            construct_from(std::move(o));
         }
         return *this;
     }
@@ -62,7 +58,7 @@ public:
     explicit operator bool() const noexcept { return has_; }
 
     /// The error; an empty error_code when the result holds a value.
-    std::error_code error() const noexcept { return ec_; }
+    std::error_code error() const noexcept { return has_ ? std::error_code() : ec_; }
 
     T &value() & {
         check();
@@ -92,18 +88,25 @@ public:
     }
 
 private:
+    // A value or an error, never both: constructing a default std::error_code next to every value
+    // would cost a call into libstdc++ (system_category()) on each operation.
+    template <class R>
+    void construct_from(R &&o) {
+        if (has_) ::new (static_cast<void *>(&val_)) T(std::forward<R>(o).val_);
+        else ::new (static_cast<void *>(&ec_)) std::error_code(o.ec_);
+    }
     void check() const {
         if (!has_) throw std::system_error(ec_);
     }
     void reset() noexcept {
         if (has_) val_.~T();
-        has_ = false;
+        // std::error_code is trivially destructible
     }
 
     union {
         T val_;
+        std::error_code ec_;
     };
-    std::error_code ec_;
     bool has_;
 };
 

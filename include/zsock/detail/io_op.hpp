@@ -21,6 +21,7 @@
 
 namespace zsock::detail {
 
+// recv and send come first: engines test `code <= op_code::send` for "a plain stream transfer".
 enum class op_code : uint8_t { recv, send, recvmsg, sendmsg, accept, connect, poll };
 
 struct io_op : ready_node {
@@ -44,7 +45,9 @@ struct io_op : ready_node {
 
 /// Starts op on op.desc's engine. true: it completed already (op.result holds the outcome);
 /// false: it is in flight and op.handle will be resumed when it completes.
-ZSOCK_API bool io_start(io_op &op) noexcept;
+inline bool io_start(io_op &op) noexcept {
+    return reinterpret_cast<const io_desc_head *>(op.desc)->start(op);
+}
 /// Asks an operation in flight to stop; it then completes with -ECANCELED, or with its own
 /// result if that won the race (a recv that got bytes reports them: nothing is lost).
 ZSOCK_API void io_cancel(io_op &op) noexcept;
@@ -55,7 +58,9 @@ ZSOCK_API void io_abandon(io_op &op) noexcept;
 ZSOCK_API void io_cancel_remote(io_op &op) noexcept;
 /// Drops a pending io_cancel_remote for op (the awaiter is finishing).
 ZSOCK_API void io_forget_remote(io_op &op) noexcept;
-ZSOCK_API core::io_engine *engine_of(const core::io_desc *desc) noexcept;
+inline core::io_engine *engine_of(const core::io_desc *desc) noexcept {
+    return reinterpret_cast<const io_desc_head *>(desc)->engine;
+}
 
 /// The part of every operation awaiter that does not depend on its result type: starting,
 /// cancellation by the chain, a deadline, a std::stop_token, and safe destruction.
@@ -83,7 +88,7 @@ protected:
         }
     }
 
-    bool suspend(std::coroutine_handle<> h, chain_ctx *ctx) noexcept {
+    [[gnu::always_inline]] bool suspend(std::coroutine_handle<> h, chain_ctx *ctx) noexcept {
         op_.handle = h;
         if (!op_.desc) return false; // closed object: op_.result was preset
         cancel_ = ctx ? ctx->cancel : nullptr;

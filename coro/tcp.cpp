@@ -92,6 +92,25 @@ connect_awaiter::connect_awaiter(const endpoint &peer, event_loop *loop) noexcep
     op_.addrlen = peer_.size();
 }
 
+connect_awaiter::connect_awaiter(int fd, const endpoint &peer, event_loop *loop) noexcept : peer_(peer) {
+    op_.code = op_code::connect;
+    if (fd < 0) {
+        op_.result = fd;
+        return;
+    }
+    core::io_desc *d = nullptr;
+    int r = attach_fd(engine_or_current(loop), fd, attach_stream, &d);
+    if (r < 0) {
+        core::fd_close_any(fd);
+        op_.result = r;
+        return;
+    }
+    fd_ = fd;
+    op_.desc = d;
+    op_.addr = peer_.data();
+    op_.addrlen = peer_.size();
+}
+
 connect_awaiter::~connect_awaiter() {
     if (fd_ >= 0) {
         abandon_now(); // before the descriptor goes (the base destructor would be too late)
@@ -183,9 +202,15 @@ result<endpoint> tcp_stream::remote_endpoint() const noexcept {
 // ---- tcp_listener ---------------------------------------------------------------------------
 
 result<tcp_listener> tcp_listener::bind(const endpoint &ep, const options &opts, event_loop *loop) noexcept {
+    return bind_protocol(ep, 0, opts, nullptr, nullptr, loop);
+}
+
+result<tcp_listener> tcp_listener::bind_protocol(const endpoint &ep, int protocol, const options &opts,
+                                                 int (*prepare)(int fd, const void *arg), const void *arg,
+                                                 event_loop *loop) noexcept {
     core::io_engine *engine = detail::engine_or_current(loop);
     if (!engine) return std::errc::invalid_argument;
-    int fd = net::socket(ep.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = net::socket(ep.family(), SOCK_STREAM | SOCK_CLOEXEC, protocol);
     if (fd < 0) return detail::errno_code(fd);
     auto fail = [fd](long r) -> result<tcp_listener> {
         core::fd_close_any(fd);
@@ -193,6 +218,7 @@ result<tcp_listener> tcp_listener::bind(const endpoint &ep, const options &opts,
     };
     int one = 1;
     long r = 0;
+    if (prepare && (r = prepare(fd, arg)) < 0) return fail(r);
     if (opts.reuse_address && (r = net::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one)) < 0) return fail(r);
     if (opts.reuse_port && (r = net::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) < 0) return fail(r);
     if (ep.family() == AF_INET6) {

@@ -11,6 +11,7 @@
 #include <zsock/coro.hpp>
 #include <zsock/loop_group.hpp>
 #include <zsock/signal.hpp>
+#include <zsock/tls_stream.hpp>
 
 #include "cli.hpp"
 
@@ -36,7 +37,7 @@ inline zsock::task<void> accept_loop(zsock::tcp_listener l, handler handle) {
 /// Binds, prints the address, serves on c.threads loops until SIGINT/SIGTERM. Returns the exit
 /// status. Loop 0 runs on the main thread (with the signal wait), loops 1..N-1 on a loop_group;
 /// each has its own SO_REUSEPORT listener on the same port.
-inline int serve(const cli &c, const char *prog, handler handle) {
+inline int serve(const cli &c, const char *prog, handler handle, const zsock::tls_options *tls = nullptr) {
     zsock::event_loop::options lo;
     lo.backend = c.backend;
     try {
@@ -52,7 +53,10 @@ inline int serve(const cli &c, const char *prog, handler handle) {
         zsock::tcp_listener::options opts;
         opts.reuse_port = true;
         // The first listener picks the port (0 = any); the other loops bind the same one.
-        auto first = zsock::tcp_listener::bind(*ep, opts, &main_loop);
+        auto listen_on = [&](const zsock::endpoint &at, zsock::event_loop &loop) {
+            return tls ? zsock::tls_stream::listen(at, *tls, opts, &loop) : zsock::tcp_listener::bind(at, opts, &loop);
+        };
+        auto first = listen_on(*ep, main_loop);
         if (!first) {
             std::fprintf(stderr, "%s: cannot listen on %s: %s\n", prog, ep->to_string().c_str(),
                          first.error().message().c_str());
@@ -65,7 +69,7 @@ inline int serve(const cli &c, const char *prog, handler handle) {
         zsock::loop_group group(c.threads - 1, go);
         if (c.threads > 1) {
             group.start([&](zsock::event_loop &loop, unsigned) -> zsock::task<void> {
-                return accept_loop(zsock::tcp_listener::bind(bound, opts, &loop).value(), handle);
+                return accept_loop(listen_on(bound, loop).value(), handle);
             });
         }
         main_loop.spawn(accept_loop(std::move(*first), handle));

@@ -15,6 +15,7 @@
 #include <zsock/task.hpp>
 #include <zsock/tcp.hpp>
 #include <zsock/timer.hpp>
+#include <zsock/tls_stream.hpp>
 #include <zsock/udp.hpp>
 #include <zsock/when_all.hpp>
 #include <zsock/when_any.hpp>

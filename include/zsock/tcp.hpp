@@ -154,6 +154,9 @@ private:
 class connect_awaiter : public io_awaitable<connect_awaiter> {
 public:
     ZSOCK_API connect_awaiter(const endpoint &peer, event_loop *loop) noexcept;
+    /// Connects fd (an open zsock stream socket of peer's family, owned by the awaiter from now
+    /// on; closed if the connect fails). fd < 0: a preset error (-fd).
+    ZSOCK_API connect_awaiter(int fd, const endpoint &peer, event_loop *loop) noexcept;
     connect_awaiter(connect_awaiter &&o) noexcept
         : io_awaitable(std::move(o)), peer_(o.peer_), fd_(std::exchange(o.fd_, -1)) {
         if (op_.addr) op_.addr = peer_.data();
@@ -294,6 +297,11 @@ public:
     void close() noexcept;
     bool is_open() const noexcept { return fd_ >= 0; }
     int native_handle() const noexcept { return fd_; }
+    /// bind() with an explicit protocol (IPPROTO_TLS_1_2 for TLS listeners); `prepare` runs on
+    /// the new socket before bind (to set options) and returns 0 or -errno.
+    static result<tcp_listener> bind_protocol(const endpoint &ep, int protocol, const options &opts,
+                                              int (*prepare)(int fd, const void *arg), const void *arg,
+                                              event_loop *loop = nullptr) noexcept;
     /// Detaches from the loop and hands the fd to the caller (pending accepts are cancelled).
     int release() noexcept;
 

@@ -35,7 +35,10 @@ task<void> tls_echo(zsock::tcp_listener &l, int conns) {
             auto n = co_await s->recv(buf, sizeof buf).with_timeout(10s);
             REQUIRE(n.has_value());
             if (*n == 0) break;
-            REQUIRE(co_await s->send_all(buf, *n));
+            // (Never co_await inside a Catch macro: GCC 12 mis-compiles co_await inside the
+            // macro's expression templates.)
+            auto w = co_await s->send_all(buf, *n);
+            REQUIRE(w.ok());
         }
     }
 }
@@ -100,7 +103,8 @@ TEST_CASE("tls_stream: coroutine client against openssl s_server") {
         auto c = co_await zsock::tls_stream::connect(zsock::endpoint::loopback_v4(srv.port), client_opts())
                      .with_timeout(10s);
         REQUIRE(c.has_value());
-        REQUIRE(co_await c->send_all("coroutines\n"));
+        auto sent = co_await c->send_all("coroutines\n");
+        REQUIRE(sent.ok());
         std::string acc;
         char buf[256];
         while (acc.find('\n') == std::string::npos) {

@@ -15,6 +15,9 @@
 #include <vector>
 
 #include "coro_test.hpp"
+#ifdef ZSOCK_TEST_HAVE_TLS
+#include "tls/tls_support.hpp"
+#endif
 
 extern char **environ;
 
@@ -144,12 +147,35 @@ TEST_CASE("echo_server: echoes every byte on 2 loops, exits 0 on SIGTERM; echo_c
     CHECK(server.stop(SIGTERM) == 0);
 }
 
-TEST_CASE("echo_server: --tls fails clearly while TLS is not built; bad options exit 2") {
-    child tls({example_path("echo_server"), "--port", "0", "--tls", "cert.pem", "key.pem"});
-    CHECK(tls.wait_exit() == 2);
+TEST_CASE("echo_server: bad options exit 2") {
     child bad({example_path("echo_server"), "--backend", "kqueue"});
     CHECK(bad.wait_exit() == 2);
+    child bad_port({example_path("echo_server"), "--port", "70000"});
+    CHECK(bad_port.wait_exit() == 2);
 }
+
+#ifdef ZSOCK_TEST_HAVE_TLS
+TEST_CASE("TLS echo pair: echo_server --tls CERT KEY and echo_client --tls-ca CA") {
+    const auto &pki = tls_test::the_pki();
+    child server({example_path("echo_server"), "--port", "0", "--tls", pki.path("server.pem"), pki.path("server.key")});
+    uint16_t port = server.port();
+    child client({example_path("echo_client"), "--port", std::to_string(port), "--connections", "4", "--size",
+                  "1000", "--seconds", "1", "--tls-ca", pki.path("ca.pem")});
+    CHECK(client.wait_exit() == 0);
+    // A client that does not trust the server's CA gets nothing through.
+    child rogue({example_path("echo_client"), "--port", std::to_string(port), "--connections", "1", "--seconds",
+                 "1", "--tls-ca", pki.path("rogue_ca.pem")});
+    CHECK(rogue.wait_exit() == 1);
+    CHECK(server.stop(SIGTERM) == 0);
+    child missing({example_path("echo_server"), "--port", "0", "--tls", "/nonexistent.pem", "/nonexistent.key"});
+    CHECK(missing.wait_exit() == 1);
+}
+#else
+TEST_CASE("echo_server: --tls fails clearly in a build without the TLS layer") {
+    child tls({example_path("echo_server"), "--port", "0", "--tls", "cert.pem", "key.pem"});
+    CHECK(tls.wait_exit() == 2);
+}
+#endif
 
 TEST_CASE("http_server: keep-alive, pipelining, 404, Connection: close, SIGINT") {
     child server({example_path("http_server"), "--port", "0"});

@@ -13,10 +13,14 @@ bool env_backend(backend_kind *out, const char **raw) noexcept {
     const char *v = std::getenv("ZSOCK_BACKEND");
     *raw = v;
     if (!v || !*v) return false;
-    if (!std::strcmp(v, "epoll")) *out = backend_kind::epoll;
-    else if (!std::strcmp(v, "io_uring") || !std::strcmp(v, "uring")) *out = backend_kind::io_uring;
-    else if (!std::strcmp(v, "auto")) *out = backend_kind::automatic;
-    else return false;
+    if (!std::strcmp(v, "epoll"))
+        *out = backend_kind::epoll;
+    else if (!std::strcmp(v, "io_uring") || !std::strcmp(v, "uring"))
+        *out = backend_kind::io_uring;
+    else if (!std::strcmp(v, "auto"))
+        *out = backend_kind::automatic;
+    else
+        return false;
     return true;
 }
 
@@ -45,8 +49,9 @@ std::unique_ptr<io_engine> make_engine(const engine_options &opts, int *err) noe
     std::string why;
     auto u = uring_engine::create(opts, err, &why);
     if (u) {
-        u->selection_reason = want == backend_kind::io_uring ? fmt::format("{} (forced by {})", why, source)
-                                                             : fmt::format("{} (probe passed)", why);
+        u->selection_reason = want == backend_kind::io_uring
+                                  ? fmt::format("{} (forced by {})", why, source)
+                                  : fmt::format("{} (probe passed)", why);
         log_info("engine: {}", u->selection_reason);
         return u;
     }

@@ -20,14 +20,16 @@ char wake_tag; // epoll data of the wake-up eventfd
 constexpr int max_events = 64; // per wait; small enough to need no stack-clash probing
 
 // The queue an operation waits in: 0 input, 1 output (poll: by its events).
-constexpr uint8_t side_of_code[] = {0 /*recv*/, 1 /*send*/, 0 /*recvmsg*/, 1 /*sendmsg*/,
-                                    0 /*accept*/, 1 /*connect*/, 0 /*poll*/};
+constexpr uint8_t side_of_code[] = {
+    0 /*recv*/, 1 /*send*/, 0 /*recvmsg*/, 1 /*sendmsg*/, 0 /*accept*/, 1 /*connect*/, 0 /*poll*/};
 inline int natural_side(const io_op &op) noexcept {
     if (op.code == op_code::poll) return (op.events & POLLIN) ? 0 : 1;
     return side_of_code[static_cast<int>(op.code)];
 }
 
-short side_events(int side) noexcept { return side == 0 ? POLLIN : POLLOUT; }
+short side_events(int side) noexcept {
+    return side == 0 ? POLLIN : POLLOUT;
+}
 
 /// Zero-timeout poll of one kernel descriptor.
 short kernel_revents(int fd, short events) noexcept {
@@ -43,10 +45,13 @@ short kernel_revents(int fd, short events) noexcept {
         return sys::recvfrom(fd, op.buf, op.len, op.flags | MSG_DONTWAIT, nullptr, nullptr);
     case op_code::send:
         return sys::sendto(fd, op.buf, op.len, op.flags | MSG_DONTWAIT | MSG_NOSIGNAL, nullptr, 0);
-    case op_code::recvmsg: return sys::recvmsg(fd, op.msg, op.flags | MSG_DONTWAIT);
-    case op_code::sendmsg: return sys::sendmsg(fd, op.msg, op.flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+    case op_code::recvmsg:
+        return sys::recvmsg(fd, op.msg, op.flags | MSG_DONTWAIT);
+    case op_code::sendmsg:
+        return sys::sendmsg(fd, op.msg, op.flags | MSG_DONTWAIT | MSG_NOSIGNAL);
     case op_code::accept:
-        return sys::accept4(fd, op.addr, op.addr ? &op.addrlen : nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        return sys::accept4(fd, op.addr, op.addr ? &op.addrlen : nullptr,
+                            SOCK_NONBLOCK | SOCK_CLOEXEC);
     case op_code::connect: {
         if (op.aux == 0) {
             op.aux = 1;
@@ -169,25 +174,32 @@ void epoll_engine::enqueue(desc &d, int side, io_op &op) noexcept {
     queue &q = d.q[side];
     op.qnext = nullptr;
     op.qprev = q.tail;
-    if (q.tail) q.tail->qnext = &op;
-    else q.head = &op;
+    if (q.tail)
+        q.tail->qnext = &op;
+    else
+        q.head = &op;
     q.tail = &op;
     op.state = side == side_in ? queued_in : queued_out;
 }
 
 void epoll_engine::dequeue(desc &d, io_op &op) noexcept {
     queue &q = d.q[op.state == queued_in ? side_in : side_out];
-    if (op.qprev) op.qprev->qnext = op.qnext;
-    else q.head = op.qnext;
-    if (op.qnext) op.qnext->qprev = op.qprev;
-    else q.tail = op.qprev;
+    if (op.qprev)
+        op.qprev->qnext = op.qnext;
+    else
+        q.head = op.qnext;
+    if (op.qnext)
+        op.qnext->qprev = op.qprev;
+    else
+        q.tail = op.qprev;
     op.qprev = op.qnext = nullptr;
     op.state = idle;
 }
 
 // One attempt on a kernel socket, unless the edge flag says it cannot succeed. -EAGAIN: wait in
 // the op's natural queue.
-[[gnu::always_inline]] inline long epoll_engine::attempt_native(desc &d, io_op &op, int nat) noexcept {
+[[gnu::always_inline]] inline long epoll_engine::attempt_native(desc &d, io_op &op,
+                                                                int nat) noexcept {
     if (!d.ready[nat]) return -EAGAIN; // known not ready: wait for the next edge
     long r = perform_native(op, d.fd);
     if (r == -EAGAIN) {
@@ -280,7 +292,8 @@ void epoll_engine::run_queue(desc &d, int side) noexcept {
 
 void epoll_engine::on_event(desc &d, uint32_t ev) noexcept {
     if (d.detached) return;
-    bool object = d.perform != nullptr; // hooked/offloaded: its own readiness may differ from the kernel's
+    bool object =
+        d.perform != nullptr; // hooked/offloaded: its own readiness may differ from the kernel's
     if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) d.ready[side_in] = true;
     if (ev & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) d.hangup = true;
     if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) d.ready[side_out] = true;
@@ -294,7 +307,8 @@ void epoll_engine::poll(int64_t timeout_ns) noexcept {
     ++stats_.submits;
     if (has_pwait2_) {
         timespec ts{timeout_ns / 1000000000, timeout_ns % 1000000000};
-        n = sys::call(SYS_epoll_pwait2, epfd_, evs, max_events, timeout_ns < 0 ? nullptr : &ts, nullptr, 8);
+        n = sys::call(SYS_epoll_pwait2, epfd_, evs, max_events, timeout_ns < 0 ? nullptr : &ts,
+                      nullptr, 8);
         if (n == -ENOSYS) has_pwait2_ = false;
     }
     if (!has_pwait2_) {

@@ -33,7 +33,9 @@ void unlink(ready_node *n) noexcept {
 
 io_engine::~io_engine() = default;
 
-void io_engine::bind_thread() noexcept { thread_id_.store(this_thread_tid(), std::memory_order_release); }
+void io_engine::bind_thread() noexcept {
+    thread_id_.store(this_thread_tid(), std::memory_order_release);
+}
 
 bool io_engine::on_loop_thread() const noexcept {
     return thread_id_.load(std::memory_order_acquire) == this_thread_tid();
@@ -186,9 +188,13 @@ void io_engine::drain_remote() noexcept {
 int hooked_wait_events(int fd, short want, short *kevents) noexcept {
     fd_ref ref;
     switch (fd_lookup(fd, &ref)) {
-    case lookup::not_ours: *kevents = want; return 0;
-    case lookup::closed: return -EBADF;
-    case lookup::found: break;
+    case lookup::not_ours:
+        *kevents = want;
+        return 0;
+    case lookup::closed:
+        return -EBADF;
+    case lookup::found:
+        break;
     }
     const auto &hooks = ref->vtable->poll;
     if (!hooks.prepare) {

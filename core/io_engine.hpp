@@ -38,9 +38,9 @@ enum class backend_kind { automatic, epoll, io_uring };
 /// What to build: the backend (automatic probes io_uring first) and the io_uring sizes.
 struct engine_options {
     backend_kind backend = backend_kind::automatic;
-    unsigned entries = 1024;           // SQ entries (io_uring)
-    unsigned recv_buffers = 1024;      // provided buffers for multishot recv (io_uring; power of 2)
-    unsigned recv_buffer_size = 4096;  // bytes per provided buffer
+    unsigned entries = 1024;          // SQ entries (io_uring)
+    unsigned recv_buffers = 1024;     // provided buffers for multishot recv (io_uring; power of 2)
+    unsigned recv_buffer_size = 4096; // bytes per provided buffer
 };
 
 /// Descriptor flags, given by whoever attaches it.
@@ -62,12 +62,12 @@ struct io_desc : detail::io_desc_head {
 
 /// Counters the tests and benchmarks read (never used for decisions).
 struct engine_stats {
-    uint64_t submits = 0;         // io_uring_enter / epoll_wait calls
-    uint64_t ms_recv_arms = 0;    // multishot recv armed (first time and re-arms)
-    uint64_t ms_recv_enobufs = 0; // multishot recv stopped because the buffer ring ran dry
+    uint64_t submits = 0;           // io_uring_enter / epoll_wait calls
+    uint64_t ms_recv_arms = 0;      // multishot recv armed (first time and re-arms)
+    uint64_t ms_recv_enobufs = 0;   // multishot recv stopped because the buffer ring ran dry
     uint64_t ms_recv_fallbacks = 0; // single-shot recv used because no buffer was free
     uint64_t ms_accept_arms = 0;
-    uint64_t sync_cancels = 0;    // abandoned operations cancelled synchronously
+    uint64_t sync_cancels = 0; // abandoned operations cancelled synchronously
 };
 
 class io_engine {
@@ -78,7 +78,9 @@ public:
     virtual ~io_engine();
 
     virtual backend_kind kind() const noexcept = 0;
-    const char *name() const noexcept { return kind() == backend_kind::io_uring ? "io_uring" : "epoll"; }
+    const char *name() const noexcept {
+        return kind() == backend_kind::io_uring ? "io_uring" : "epoll";
+    }
 
     /// Attaches fd (made nonblocking by the caller). Returns 0 and *out, or a negative errno.
     virtual int attach(int fd, unsigned flags, io_desc **out) noexcept = 0;

@@ -50,7 +50,9 @@ public:
     }
 
 private:
-    bool less(uint32_t a, uint32_t b) const noexcept { return heap_[a]->deadline < heap_[b]->deadline; }
+    bool less(uint32_t a, uint32_t b) const noexcept {
+        return heap_[a]->deadline < heap_[b]->deadline;
+    }
     void swap(uint32_t a, uint32_t b) noexcept {
         std::swap(heap_[a], heap_[b]);
         heap_[a]->index = a;

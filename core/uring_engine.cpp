@@ -91,16 +91,22 @@ io_uring_sqe *uring_engine::get_sqe() noexcept {
 void uring_engine::push(waitq &q, io_op &op) noexcept {
     op.qnext = nullptr;
     op.qprev = q.tail;
-    if (q.tail) q.tail->qnext = &op;
-    else q.head = &op;
+    if (q.tail)
+        q.tail->qnext = &op;
+    else
+        q.head = &op;
     q.tail = &op;
 }
 
 void uring_engine::remove(waitq &q, io_op &op) noexcept {
-    if (op.qprev) op.qprev->qnext = op.qnext;
-    else q.head = op.qnext;
-    if (op.qnext) op.qnext->qprev = op.qprev;
-    else q.tail = op.qprev;
+    if (op.qprev)
+        op.qprev->qnext = op.qnext;
+    else
+        q.head = op.qnext;
+    if (op.qnext)
+        op.qnext->qprev = op.qprev;
+    else
+        q.tail = op.qprev;
     op.qprev = op.qnext = nullptr;
 }
 
@@ -139,7 +145,8 @@ void uring_engine::detach(io_desc *base) noexcept {
     }
     d->q_tail = -1;
     d->q_count = 0;
-    for (int kfd : d->accepted) sys::close(kfd);
+    for (int kfd : d->accepted)
+        sys::close(kfd);
     d->accepted.clear();
     if (d->refs > 1) {
         // Requests still name this fd. Cancel them all by fd and submit now: the caller closes
@@ -186,8 +193,12 @@ bool uring_engine::submit_op(io_op &op, udesc &d) noexcept {
     }
     r->touches_memory = true;
     switch (op.code) {
-    case op_code::recv: io_uring_prep_recv(sqe, d.fd, op.buf, op.len, op.flags); break;
-    case op_code::send: io_uring_prep_send(sqe, d.fd, op.buf, op.len, op.flags | MSG_NOSIGNAL); break;
+    case op_code::recv:
+        io_uring_prep_recv(sqe, d.fd, op.buf, op.len, op.flags);
+        break;
+    case op_code::send:
+        io_uring_prep_send(sqe, d.fd, op.buf, op.len, op.flags | MSG_NOSIGNAL);
+        break;
     case op_code::recvmsg:
         io_uring_prep_recvmsg(sqe, d.fd, op.msg, static_cast<unsigned>(op.flags));
         break;
@@ -198,7 +209,9 @@ bool uring_engine::submit_op(io_op &op, udesc &d) noexcept {
         io_uring_prep_accept(sqe, d.fd, op.addr, op.addr ? &op.addrlen : nullptr,
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
         break;
-    case op_code::connect: io_uring_prep_connect(sqe, d.fd, op.addr, op.addrlen); break;
+    case op_code::connect:
+        io_uring_prep_connect(sqe, d.fd, op.addr, op.addrlen);
+        break;
     case op_code::poll:
         io_uring_prep_poll_add(sqe, d.fd, static_cast<unsigned>(op.events));
         r->touches_memory = false;
@@ -212,9 +225,10 @@ bool uring_engine::submit_op(io_op &op, udesc &d) noexcept {
 
 // Objects with poll hooks: their own nonblocking call, then a poll for what prepare() asks.
 bool uring_engine::start_hooked(io_op &op, udesc &d) noexcept {
-    short want = (op.code == op_code::send || op.code == op_code::sendmsg || op.code == op_code::connect)
-                     ? POLLOUT
-                     : (op.code == op_code::poll ? op.events : POLLIN);
+    short want =
+        (op.code == op_code::send || op.code == op_code::sendmsg || op.code == op_code::connect)
+            ? POLLOUT
+            : (op.code == op_code::poll ? op.events : POLLIN);
     for (int tries = 0; tries < 4; ++tries) {
         long r = d.perform ? d.perform(op) : -EOPNOTSUPP;
         if (r != -EAGAIN) {
@@ -284,7 +298,9 @@ void uring_engine::cancel_req(req *r) noexcept {
 
 void uring_engine::cancel(io_op &op) noexcept {
     switch (op.state) {
-    case s_kernel: cancel_req(static_cast<req *>(op.engine_ref)); break;
+    case s_kernel:
+        cancel_req(static_cast<req *>(op.engine_ref));
+        break;
     case s_reader:
         remove(static_cast<udesc *>(op.desc)->readers, op);
         op.state = s_idle;
@@ -295,7 +311,8 @@ void uring_engine::cancel(io_op &op) noexcept {
         op.state = s_idle;
         complete_later(op, -ECANCELED);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -320,9 +337,14 @@ void uring_engine::abandon(io_op &op) noexcept {
         }
         break;
     }
-    case s_reader: remove(static_cast<udesc *>(op.desc)->readers, op); break;
-    case s_acceptor: remove(static_cast<udesc *>(op.desc)->acceptors, op); break;
-    default: break;
+    case s_reader:
+        remove(static_cast<udesc *>(op.desc)->readers, op);
+        break;
+    case s_acceptor:
+        remove(static_cast<udesc *>(op.desc)->acceptors, op);
+        break;
+    default:
+        break;
     }
     op.state = s_idle;
     op.engine_ref = nullptr;
@@ -364,7 +386,8 @@ void uring_engine::poll(int64_t timeout_ns) noexcept {
         }
         if (n == 0) break;
         io_uring_cq_advance(&ring_, n);
-        for (unsigned i = 0; i < n; ++i) dispatch(items[i].ud, items[i].res, items[i].flags);
+        for (unsigned i = 0; i < n; ++i)
+            dispatch(items[i].ud, items[i].res, items[i].flags);
         if (n < batch) break;
     }
 }
@@ -383,10 +406,18 @@ void uring_engine::dispatch(uint64_t ud, int res, uint32_t flags) noexcept {
         resume(op->handle);
         return;
     }
-    case req::k_hooked: on_hooked(r, res); return;
-    case req::k_ms_recv: on_ms_recv(r, res, flags); return;
-    case req::k_ms_accept: on_ms_accept(r, res, flags); return;
-    case req::k_wake: arm_wake(); return;
+    case req::k_hooked:
+        on_hooked(r, res);
+        return;
+    case req::k_ms_recv:
+        on_ms_recv(r, res, flags);
+        return;
+    case req::k_ms_accept:
+        on_ms_accept(r, res, flags);
+        return;
+    case req::k_wake:
+        arm_wake();
+        return;
     }
 }
 

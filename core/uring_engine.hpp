@@ -66,15 +66,15 @@ private:
         bool empty() const noexcept { return head == nullptr; }
     };
     struct udesc : io_desc {
-        int refs = 0;              // 1 while attached, +1 per request naming it
+        int refs = 0; // 1 while attached, +1 per request naming it
         // multishot recv
         req *ms_recv = nullptr;
         waitq readers;
-        int32_t q_head = -1;       // buffer ids holding received bytes, in order
+        int32_t q_head = -1; // buffer ids holding received bytes, in order
         int32_t q_tail = -1;
-        uint32_t q_off = 0;        // bytes of q_head already read
+        uint32_t q_off = 0; // bytes of q_head already read
         uint32_t q_count = 0;
-        int rx_status = 0;         // 1: end of stream reached; < 0: error to report once
+        int rx_status = 0; // 1: end of stream reached; < 0: error to report once
         bool no_multishot = false;
         // multishot accept
         req *ms_accept = nullptr;

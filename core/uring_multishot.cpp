@@ -17,8 +17,9 @@ constexpr std::size_t accept_queue_cap = 256;
 // ---- provided buffers ---------------------------------------------------------------------
 
 void uring_engine::recycle(uint32_t bid) noexcept {
-    io_uring_buf_ring_add(br_, buf_mem_.get() + static_cast<std::size_t>(bid) * buf_size_, buf_size_,
-                          static_cast<unsigned short>(bid), io_uring_buf_ring_mask(nbufs_), 0);
+    io_uring_buf_ring_add(br_, buf_mem_.get() + static_cast<std::size_t>(bid) * buf_size_,
+                          buf_size_, static_cast<unsigned short>(bid),
+                          io_uring_buf_ring_mask(nbufs_), 0);
     io_uring_buf_ring_advance(br_, 1);
     --bufs_out_;
 }
@@ -30,7 +31,8 @@ std::size_t uring_engine::copy_out(udesc &d, void *dst, std::size_t len) noexcep
         auto bid = static_cast<uint32_t>(d.q_head);
         uint32_t avail = buf_len_[bid] - d.q_off;
         std::size_t n = len - done < avail ? len - done : avail;
-        std::memcpy(out + done, buf_mem_.get() + static_cast<std::size_t>(bid) * buf_size_ + d.q_off, n);
+        std::memcpy(out + done,
+                    buf_mem_.get() + static_cast<std::size_t>(bid) * buf_size_ + d.q_off, n);
         done += n;
         d.q_off += static_cast<uint32_t>(n);
         if (d.q_off == buf_len_[bid]) {
@@ -118,8 +120,10 @@ void uring_engine::on_ms_recv(req *r, int res, uint32_t flags) noexcept {
         } else {
             buf_len_[bid] = static_cast<uint32_t>(res);
             buf_next_[bid] = -1;
-            if (d.q_tail >= 0) buf_next_[d.q_tail] = static_cast<int32_t>(bid);
-            else d.q_head = static_cast<int32_t>(bid);
+            if (d.q_tail >= 0)
+                buf_next_[d.q_tail] = static_cast<int32_t>(bid);
+            else
+                d.q_head = static_cast<int32_t>(bid);
             d.q_tail = static_cast<int32_t>(bid);
             ++d.q_count;
         }

@@ -37,11 +37,16 @@ struct opcode_need {
     const char *name;
 };
 constexpr opcode_need needed_ops[] = {
-    {IORING_OP_NOP, "NOP"},           {IORING_OP_RECV, "RECV"},
-    {IORING_OP_SEND, "SEND"},         {IORING_OP_RECVMSG, "RECVMSG"},
-    {IORING_OP_SENDMSG, "SENDMSG"},   {IORING_OP_ACCEPT, "ACCEPT"},
-    {IORING_OP_CONNECT, "CONNECT"},   {IORING_OP_POLL_ADD, "POLL_ADD"},
-    {IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"}, {IORING_OP_READ, "READ"},
+    {IORING_OP_NOP, "NOP"},
+    {IORING_OP_RECV, "RECV"},
+    {IORING_OP_SEND, "SEND"},
+    {IORING_OP_RECVMSG, "RECVMSG"},
+    {IORING_OP_SENDMSG, "SENDMSG"},
+    {IORING_OP_ACCEPT, "ACCEPT"},
+    {IORING_OP_CONNECT, "CONNECT"},
+    {IORING_OP_POLL_ADD, "POLL_ADD"},
+    {IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"},
+    {IORING_OP_READ, "READ"},
 };
 
 /// Kernel version as major * 1000 + minor (0 if unknown).
@@ -50,22 +55,26 @@ int kernel_version() noexcept {
     if (sys::call(SYS_uname, &u) < 0) return 0;
     int major = 0, minor = 0;
     const char *p = u.release;
-    while (*p >= '0' && *p <= '9') major = major * 10 + (*p++ - '0');
+    while (*p >= '0' && *p <= '9')
+        major = major * 10 + (*p++ - '0');
     if (*p == '.') ++p;
-    while (*p >= '0' && *p <= '9') minor = minor * 10 + (*p++ - '0');
+    while (*p >= '0' && *p <= '9')
+        minor = minor * 10 + (*p++ - '0');
     return major * 1000 + minor;
 }
 
 unsigned round_pow2(unsigned v) noexcept {
     unsigned p = 1;
-    while (p < v && p < 32768) p <<= 1;
+    while (p < v && p < 32768)
+        p <<= 1;
     return p;
 }
 
 } // namespace
 
 int uring_disabled_sysctl() noexcept {
-    long fd = sys::call(SYS_openat, AT_FDCWD, "/proc/sys/kernel/io_uring_disabled", O_RDONLY | O_CLOEXEC, 0);
+    long fd = sys::call(SYS_openat, AT_FDCWD, "/proc/sys/kernel/io_uring_disabled",
+                        O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return 0;
     char buf[8] = {};
     long n = sys::read(static_cast<int>(fd), buf, sizeof buf - 1);
@@ -151,7 +160,8 @@ std::unique_ptr<uring_engine> uring_engine::create(const engine_options &opts, i
         if (kver >= 6000 && opts.recv_buffers > 0 && opts.recv_buffer_size > 0) {
             unsigned n = round_pow2(opts.recv_buffers);
             std::size_t bytes = n * sizeof(io_uring_buf);
-            void *mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+            void *mem =
+                mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
             if (mem != MAP_FAILED) {
                 io_uring_buf_reg reg{};
                 reg.ring_addr = reinterpret_cast<uint64_t>(mem);
@@ -163,14 +173,16 @@ std::unique_ptr<uring_engine> uring_engine::create(const engine_options &opts, i
                     e->br_bytes_ = bytes;
                     e->nbufs_ = n;
                     e->buf_size_ = opts.recv_buffer_size;
-                    e->buf_mem_.reset(new unsigned char[static_cast<std::size_t>(n) * e->buf_size_]);
+                    e->buf_mem_.reset(
+                        new unsigned char[static_cast<std::size_t>(n) * e->buf_size_]);
                     e->buf_len_.assign(n, 0);
                     e->buf_next_.assign(n, -1);
                     io_uring_buf_ring_init(e->br_);
                     for (unsigned i = 0; i < n; ++i) {
-                        io_uring_buf_ring_add(e->br_, e->buf_mem_.get() + static_cast<std::size_t>(i) * e->buf_size_,
-                                              e->buf_size_, static_cast<unsigned short>(i),
-                                              io_uring_buf_ring_mask(n), static_cast<int>(i));
+                        io_uring_buf_ring_add(
+                            e->br_, e->buf_mem_.get() + static_cast<std::size_t>(i) * e->buf_size_,
+                            e->buf_size_, static_cast<unsigned short>(i), io_uring_buf_ring_mask(n),
+                            static_cast<int>(i));
                     }
                     io_uring_buf_ring_advance(e->br_, static_cast<int>(n));
                 } else {
@@ -182,7 +194,8 @@ std::unique_ptr<uring_engine> uring_engine::create(const engine_options &opts, i
         }
         e->arm_wake();
         e->bind_thread();
-        *why = fmt::format("io_uring ({}{}{})", used->name, e->br_ ? ", multishot recv with provided buffers" : "",
+        *why = fmt::format("io_uring ({}{}{})", used->name,
+                           e->br_ ? ", multishot recv with provided buffers" : "",
                            e->ms_accept_ok_ ? ", multishot accept" : "");
         return e;
     } catch (...) {

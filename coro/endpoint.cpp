@@ -47,7 +47,8 @@ result<endpoint> endpoint::parse(std::string_view text) {
         port = text.substr(close + 2);
     } else {
         auto colon = text.rfind(':');
-        if (colon == std::string_view::npos || text.find(':') != colon) return std::errc::invalid_argument;
+        if (colon == std::string_view::npos || text.find(':') != colon)
+            return std::errc::invalid_argument;
         host = text.substr(0, colon);
         port = text.substr(colon + 1);
     }
@@ -91,24 +92,30 @@ endpoint endpoint::any_v6(uint16_t port) noexcept {
 }
 
 uint16_t endpoint::port() const noexcept {
-    if (ss_.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in *>(&ss_)->sin_port);
-    if (ss_.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6 *>(&ss_)->sin6_port);
+    if (ss_.ss_family == AF_INET)
+        return ntohs(reinterpret_cast<const sockaddr_in *>(&ss_)->sin_port);
+    if (ss_.ss_family == AF_INET6)
+        return ntohs(reinterpret_cast<const sockaddr_in6 *>(&ss_)->sin6_port);
     return 0;
 }
 
 void endpoint::set_port(uint16_t port) noexcept {
-    if (ss_.ss_family == AF_INET) reinterpret_cast<sockaddr_in *>(&ss_)->sin_port = htons(port);
-    else if (ss_.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6 *>(&ss_)->sin6_port = htons(port);
+    if (ss_.ss_family == AF_INET)
+        reinterpret_cast<sockaddr_in *>(&ss_)->sin_port = htons(port);
+    else if (ss_.ss_family == AF_INET6)
+        reinterpret_cast<sockaddr_in6 *>(&ss_)->sin6_port = htons(port);
 }
 
 std::string endpoint::to_string() const {
     char buf[INET6_ADDRSTRLEN];
     if (ss_.ss_family == AF_INET) {
-        zsock_inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in *>(&ss_)->sin_addr, buf, sizeof buf);
+        zsock_inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in *>(&ss_)->sin_addr, buf,
+                        sizeof buf);
         return fmt::format("{}:{}", buf, port());
     }
     if (ss_.ss_family == AF_INET6) {
-        zsock_inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6 *>(&ss_)->sin6_addr, buf, sizeof buf);
+        zsock_inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6 *>(&ss_)->sin6_addr, buf,
+                        sizeof buf);
         return fmt::format("[{}]:{}", buf, port());
     }
     return fmt::format("family {}", ss_.ss_family);

@@ -18,9 +18,12 @@ thread_local event_loop *tl_running = nullptr; // the loop running on this threa
 
 core::backend_kind to_core(backend b) noexcept {
     switch (b) {
-    case backend::epoll: return core::backend_kind::epoll;
-    case backend::io_uring: return core::backend_kind::io_uring;
-    default: return core::backend_kind::automatic;
+    case backend::epoll:
+        return core::backend_kind::epoll;
+    case backend::io_uring:
+        return core::backend_kind::io_uring;
+    default:
+        return core::backend_kind::automatic;
     }
 }
 
@@ -42,18 +45,25 @@ struct running_guard {
 
 bool parse_backend(const char *text, backend *out) noexcept {
     if (!text) return false;
-    if (!std::strcmp(text, "auto") || !std::strcmp(text, "automatic")) *out = backend::automatic;
-    else if (!std::strcmp(text, "epoll")) *out = backend::epoll;
-    else if (!std::strcmp(text, "io_uring") || !std::strcmp(text, "uring")) *out = backend::io_uring;
-    else return false;
+    if (!std::strcmp(text, "auto") || !std::strcmp(text, "automatic"))
+        *out = backend::automatic;
+    else if (!std::strcmp(text, "epoll"))
+        *out = backend::epoll;
+    else if (!std::strcmp(text, "io_uring") || !std::strcmp(text, "uring"))
+        *out = backend::io_uring;
+    else
+        return false;
     return true;
 }
 
 const char *to_string(backend b) noexcept {
     switch (b) {
-    case backend::epoll: return "epoll";
-    case backend::io_uring: return "io_uring";
-    default: return "auto";
+    case backend::epoll:
+        return "epoll";
+    case backend::io_uring:
+        return "io_uring";
+    default:
+        return "auto";
     }
 }
 
@@ -84,7 +94,8 @@ event_loop::event_loop(const options &opts) : impl_(std::make_unique<impl>()) {
                                 "zsock::event_loop: no I/O engine");
     }
     impl_->engine->owner = this;
-    impl_->kind = impl_->engine->kind() == core::backend_kind::io_uring ? backend::io_uring : backend::epoll;
+    impl_->kind =
+        impl_->engine->kind() == core::backend_kind::io_uring ? backend::io_uring : backend::epoll;
     engine_ = impl_->engine.get();
     if (!tl_first) tl_first = this;
     impl_->root = std::make_unique<scope>(*this);
@@ -115,25 +126,32 @@ event_loop::~event_loop() {
     if (tl_first == this) tl_first = nullptr;
 }
 
-backend event_loop::backend() const noexcept { return impl_->kind; }
-const std::string &event_loop::backend_reason() const noexcept { return impl_->engine->selection_reason; }
+backend event_loop::backend() const noexcept {
+    return impl_->kind;
+}
+const std::string &event_loop::backend_reason() const noexcept {
+    return impl_->engine->selection_reason;
+}
 
 void event_loop::run() {
     running_guard g(this, *impl_);
-    while (!engine_->stop_requested()) engine_->run_once(true);
+    while (!engine_->stop_requested())
+        engine_->run_once(true);
     engine_->clear_stop();
 }
 
 void event_loop::run_until(std::chrono::steady_clock::time_point tp) {
     running_guard g(this, *impl_);
     const int64_t end = detail::to_ns(tp);
-    while (!engine_->stop_requested() && detail::now_ns() < end) engine_->run_once(true, nullptr, end);
+    while (!engine_->stop_requested() && detail::now_ns() < end)
+        engine_->run_once(true, nullptr, end);
     engine_->clear_stop();
 }
 
 void event_loop::run_until_flag(const bool &flag) {
     running_guard g(this, *impl_);
-    while (!flag) engine_->run_once(true, &flag);
+    while (!flag)
+        engine_->run_once(true, &flag);
 }
 
 void event_loop::poll_once() {
@@ -141,15 +159,25 @@ void event_loop::poll_once() {
     engine_->run_once(false);
 }
 
-void event_loop::stop() noexcept { engine_->request_stop(); }
+void event_loop::stop() noexcept {
+    engine_->request_stop();
+}
 
-void event_loop::post(std::function<void()> fn) { engine_->post(std::move(fn)); }
+void event_loop::post(std::function<void()> fn) {
+    engine_->post(std::move(fn));
+}
 
-void event_loop::spawn(task<void> t) { impl_->root->spawn(std::move(t)); }
+void event_loop::spawn(task<void> t) {
+    impl_->root->spawn(std::move(t));
+}
 
-bool event_loop::running() const noexcept { return impl_->running > 0; }
+bool event_loop::running() const noexcept {
+    return impl_->running > 0;
+}
 
-event_loop *event_loop::current() noexcept { return tl_running ? tl_running : tl_first; }
+event_loop *event_loop::current() noexcept {
+    return tl_running ? tl_running : tl_first;
+}
 
 namespace detail {
 
@@ -159,7 +187,9 @@ event_loop &thread_default_loop() {
     return *loop;
 }
 
-bool loop_is_running(const event_loop &loop) noexcept { return loop.running(); }
+bool loop_is_running(const event_loop &loop) noexcept {
+    return loop.running();
+}
 
 core::io_engine *current_engine() noexcept {
     event_loop *l = event_loop::current();
@@ -168,8 +198,10 @@ core::io_engine *current_engine() noexcept {
 
 void run_on_loop(core::io_engine *engine, std::function<void()> fn) {
     if (!engine) return;
-    if (engine->on_loop_thread()) fn();
-    else engine->post(std::move(fn));
+    if (engine->on_loop_thread())
+        fn();
+    else
+        engine->post(std::move(fn));
 }
 
 } // namespace detail

@@ -84,8 +84,12 @@ void frame_free(void *ptr, std::size_t size) noexcept {
 
 #else
 
-void *frame_alloc(std::size_t size) { return ::operator new(size); }
-void frame_free(void *ptr, std::size_t) noexcept { ::operator delete(ptr); }
+void *frame_alloc(std::size_t size) {
+    return ::operator new(size);
+}
+void frame_free(void *ptr, std::size_t) noexcept {
+    ::operator delete(ptr);
+}
 
 #endif
 

@@ -24,10 +24,13 @@ long hooked_perform(io_op &op) noexcept {
         return net::recvfrom(fd, op.buf, op.len, op.flags | MSG_DONTWAIT, nullptr, nullptr);
     case op_code::send:
         return net::sendto(fd, op.buf, op.len, op.flags | MSG_DONTWAIT | MSG_NOSIGNAL, nullptr, 0);
-    case op_code::recvmsg: return net::recvmsg(fd, op.msg, op.flags | MSG_DONTWAIT);
-    case op_code::sendmsg: return net::sendmsg(fd, op.msg, op.flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+    case op_code::recvmsg:
+        return net::recvmsg(fd, op.msg, op.flags | MSG_DONTWAIT);
+    case op_code::sendmsg:
+        return net::sendmsg(fd, op.msg, op.flags | MSG_DONTWAIT | MSG_NOSIGNAL);
     case op_code::accept:
-        return net::accept4(fd, op.addr, op.addr ? &op.addrlen : nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        return net::accept4(fd, op.addr, op.addr ? &op.addrlen : nullptr,
+                            SOCK_NONBLOCK | SOCK_CLOEXEC);
     case op_code::connect: {
         long r = net::connect(fd, op.addr, op.addrlen);
         bool again = op.aux != 0;
@@ -48,16 +51,28 @@ long hooked_perform(io_op &op) noexcept {
 
 } // namespace
 
-void io_cancel(io_op &op) noexcept { op.desc->engine->cancel(op); }
-void io_abandon(io_op &op) noexcept { op.desc->engine->abandon(op); }
-void io_cancel_remote(io_op &op) noexcept { op.desc->engine->cancel_remote(op); }
-void io_forget_remote(io_op &op) noexcept { op.desc->engine->forget_remote(op); }
+void io_cancel(io_op &op) noexcept {
+    op.desc->engine->cancel(op);
+}
+void io_abandon(io_op &op) noexcept {
+    op.desc->engine->abandon(op);
+}
+void io_cancel_remote(io_op &op) noexcept {
+    op.desc->engine->cancel_remote(op);
+}
+void io_forget_remote(io_op &op) noexcept {
+    op.desc->engine->forget_remote(op);
+}
 
-void schedule(core::io_engine *engine, ready_node *node) noexcept { engine->schedule(node); }
+void schedule(core::io_engine *engine, ready_node *node) noexcept {
+    engine->schedule(node);
+}
 void unschedule(core::io_engine *engine, ready_node *node) noexcept {
     if (engine) engine->unschedule(node);
 }
-void timer_arm(core::io_engine *engine, timer_node *node) noexcept { engine->timer_arm(node); }
+void timer_arm(core::io_engine *engine, timer_node *node) noexcept {
+    engine->timer_arm(node);
+}
 void timer_disarm(core::io_engine *engine, timer_node *node) noexcept {
     if (engine) engine->timer_disarm(node);
 }
@@ -69,8 +84,11 @@ int attach_fd(core::io_engine *engine, int fd, unsigned kind, core::io_desc **ou
     {
         core::fd_ref ref;
         switch (core::fd_lookup(fd, &ref)) {
-        case core::lookup::closed: return -EBADF;
-        case core::lookup::not_ours: native = true; break; // a kernel socket zsock did not make
+        case core::lookup::closed:
+            return -EBADF;
+        case core::lookup::not_ours:
+            native = true;
+            break; // a kernel socket zsock did not make
         case core::lookup::found:
             native = ref->vtable == &net::native_vtable;
             if (!native && ref->vtable->poll.prepare) flags |= core::desc_hooked;

@@ -10,7 +10,8 @@ namespace zsock {
 
 loop_group::loop_group(unsigned threads) : loop_group(threads, options{}) {}
 
-loop_group::loop_group(unsigned threads, const options &opts) : n_(threads), opts_(opts), loops_(n_, nullptr) {}
+loop_group::loop_group(unsigned threads, const options &opts)
+    : n_(threads), opts_(opts), loops_(n_, nullptr) {}
 
 loop_group::~loop_group() {
     stop();
@@ -24,7 +25,8 @@ void loop_group::start(entry fn) {
     }
     std::vector<std::promise<void>> ready(n_);
     std::vector<std::future<void>> built;
-    for (auto &p : ready) built.push_back(p.get_future());
+    for (auto &p : ready)
+        built.push_back(p.get_future());
     for (unsigned i = 0; i < n_; ++i) {
         threads_.emplace_back([this, i, fn, &ready] {
             if (opts_.pin_threads) {

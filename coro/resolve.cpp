@@ -41,7 +41,8 @@ void run_job(const std::shared_ptr<resolve_job> &job) {
     if (r == EAI_SYSTEM) job->sys_errno = errno;
     if (r == 0) {
         try {
-            for (auto *ai = res; ai; ai = ai->ai_next) job->out.emplace_back(ai->ai_addr, ai->ai_addrlen);
+            for (auto *ai = res; ai; ai = ai->ai_next)
+                job->out.emplace_back(ai->ai_addr, ai->ai_addrlen);
         } catch (...) {
             r = EAI_MEMORY;
         }
@@ -60,17 +61,23 @@ std::error_code gai_error(int gai, int sys_errno) {
     case EAI_NODATA:
 #endif
         return errc::host_not_found;
-    case EAI_AGAIN: return errc::host_not_found_try_again;
-    case EAI_SERVICE: return errc::service_not_found;
-    case EAI_MEMORY: return std::make_error_code(std::errc::not_enough_memory);
-    case EAI_SYSTEM: return std::error_code(sys_errno ? sys_errno : EIO, std::system_category());
-    default: return errc::resolver_failed;
+    case EAI_AGAIN:
+        return errc::host_not_found_try_again;
+    case EAI_SERVICE:
+        return errc::service_not_found;
+    case EAI_MEMORY:
+        return std::make_error_code(std::errc::not_enough_memory);
+    case EAI_SYSTEM:
+        return std::error_code(sys_errno ? sys_errno : EIO, std::system_category());
+    default:
+        return errc::resolver_failed;
     }
 }
 
 } // namespace
 
-task<result<std::vector<endpoint>>> resolve(std::string host, std::string service, int family, int socktype) {
+task<result<std::vector<endpoint>>> resolve(std::string host, std::string service, int family,
+                                            int socktype) {
     auto job = std::make_shared<resolve_job>();
     job->host = std::move(host);
     job->service = std::move(service);

@@ -12,8 +12,10 @@ namespace {
 
 std::coroutine_handle<> on_child_done(void *arg, root_task::promise_type &p) noexcept {
     auto *st = static_cast<scope_state *>(arg);
-    if (p.lprev) p.lprev->lnext = p.lnext;
-    else st->head = p.lnext;
+    if (p.lprev)
+        p.lprev->lnext = p.lnext;
+    else
+        st->head = p.lnext;
     if (p.lnext) p.lnext->lprev = p.lprev;
     p.lprev = p.lnext = nullptr;
     --st->count;
@@ -34,8 +36,10 @@ struct join_awaiter {
         chain_ctx *ctx = ctx_of(h);
         st->join_cancel = ctx ? ctx->cancel : nullptr;
         if (st->join_cancel) {
-            if (st->join_cancel->requested) st->cancel_all();
-            else st->join_cancel->set_handler(&on_cancel, st);
+            if (st->join_cancel->requested)
+                st->cancel_all();
+            else
+                st->join_cancel->set_handler(&on_cancel, st);
         }
     }
     void await_resume() noexcept { release(); }
@@ -71,27 +75,32 @@ void scope_state::set_error(std::exception_ptr e) noexcept {
 void scope_state::cancel_all() noexcept {
     cancelled = true;
     // request() never resumes anything inline, so the list stays intact while we walk it.
-    for (auto *p = head; p; p = p->lnext) p->cancel.request();
+    for (auto *p = head; p; p = p->lnext)
+        p->cancel.request();
 }
 
 void scope_state::put() noexcept {
     if (--refs > 0) return;
     if (loop) {
         auto &im = *loop->impl_ptr();
-        if (rprev) rprev->rnext = rnext;
-        else im.scopes = rnext;
+        if (rprev)
+            rprev->rnext = rnext;
+        else
+            im.scopes = rnext;
         if (rnext) rnext->rprev = rprev;
     }
     delete this;
 }
 
 void cancel_all_scopes(event_loop &loop) noexcept {
-    for (auto *s = loop.impl_ptr()->scopes; s; s = s->rnext) s->cancel_all();
+    for (auto *s = loop.impl_ptr()->scopes; s; s = s->rnext)
+        s->cancel_all();
 }
 
 std::size_t live_children(event_loop &loop) noexcept {
     std::size_t n = 0;
-    for (auto *s = loop.impl_ptr()->scopes; s; s = s->rnext) n += s->count;
+    for (auto *s = loop.impl_ptr()->scopes; s; s = s->rnext)
+        n += s->count;
     return n;
 }
 
@@ -114,11 +123,12 @@ void destroy_stragglers(event_loop &loop) noexcept {
 
 } // namespace detail
 
-scope::scope() : scope([]() -> event_loop & {
-    event_loop *l = event_loop::current();
-    if (!l) throw std::logic_error("zsock::scope: no event_loop on this thread");
-    return *l;
-}()) {}
+scope::scope()
+    : scope([]() -> event_loop & {
+          event_loop *l = event_loop::current();
+          if (!l) throw std::logic_error("zsock::scope: no event_loop on this thread");
+          return *l;
+      }()) {}
 
 scope::scope(event_loop &loop) : st_(new detail::scope_state) {
     st_->engine = loop.engine();
@@ -158,8 +168,12 @@ task<void> scope::join() {
     }
 }
 
-void scope::cancel() noexcept { st_->cancel_all(); }
+void scope::cancel() noexcept {
+    st_->cancel_all();
+}
 
-std::size_t scope::size() const noexcept { return st_->count; }
+std::size_t scope::size() const noexcept {
+    return st_->count;
+}
 
 } // namespace zsock

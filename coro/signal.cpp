@@ -33,10 +33,13 @@ int g_users[max_signal + 1];
 std::once_flag g_init;
 
 void init_table() {
-    for (int i = 0; i < max_sets; ++i) g_fd[i].store(-1);
+    for (int i = 0; i < max_sets; ++i)
+        g_fd[i].store(-1);
 }
 
-uint64_t bit(int sig) { return uint64_t{1} << (sig - 1); }
+uint64_t bit(int sig) {
+    return uint64_t{1} << (sig - 1);
+}
 
 void on_signal(int sig) {
     int saved = errno;

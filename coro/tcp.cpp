@@ -33,7 +33,8 @@ constexpr int64_t backoff_max_ns = 1'000'000'000; // 1 s
 
 namespace detail {
 
-accept_awaiter::accept_awaiter(tcp_listener *l, endpoint *peer) noexcept : listener_(l), peer_(peer) {
+accept_awaiter::accept_awaiter(tcp_listener *l, endpoint *peer) noexcept
+    : listener_(l), peer_(peer) {
     op_.desc = l->desc_;
     op_.code = op_code::accept;
     if (peer) {
@@ -92,7 +93,8 @@ connect_awaiter::connect_awaiter(const endpoint &peer, event_loop *loop) noexcep
     op_.addrlen = peer_.size();
 }
 
-connect_awaiter::connect_awaiter(int fd, const endpoint &peer, event_loop *loop) noexcept : peer_(peer) {
+connect_awaiter::connect_awaiter(int fd, const endpoint &peer, event_loop *loop) noexcept
+    : peer_(peer) {
     op_.code = op_code::connect;
     if (fd < 0) {
         op_.result = fd;
@@ -192,22 +194,26 @@ result<void> tcp_stream::set_nodelay(bool on) noexcept {
 }
 
 result<endpoint> tcp_stream::local_endpoint() const noexcept {
-    return query_endpoint(fd_, [](int fd, sockaddr *a, socklen_t *l) { return net::getsockname(fd, a, l); });
+    return query_endpoint(
+        fd_, [](int fd, sockaddr *a, socklen_t *l) { return net::getsockname(fd, a, l); });
 }
 
 result<endpoint> tcp_stream::remote_endpoint() const noexcept {
-    return query_endpoint(fd_, [](int fd, sockaddr *a, socklen_t *l) { return net::getpeername(fd, a, l); });
+    return query_endpoint(
+        fd_, [](int fd, sockaddr *a, socklen_t *l) { return net::getpeername(fd, a, l); });
 }
 
 // ---- tcp_listener ---------------------------------------------------------------------------
 
-result<tcp_listener> tcp_listener::bind(const endpoint &ep, const options &opts, event_loop *loop) noexcept {
+result<tcp_listener> tcp_listener::bind(const endpoint &ep, const options &opts,
+                                        event_loop *loop) noexcept {
     return bind_protocol(ep, 0, opts, nullptr, nullptr, loop);
 }
 
-result<tcp_listener> tcp_listener::bind_protocol(const endpoint &ep, int protocol, const options &opts,
-                                                 int (*prepare)(int fd, const void *arg), const void *arg,
-                                                 event_loop *loop) noexcept {
+result<tcp_listener> tcp_listener::bind_protocol(const endpoint &ep, int protocol,
+                                                 const options &opts,
+                                                 int (*prepare)(int fd, const void *arg),
+                                                 const void *arg, event_loop *loop) noexcept {
     core::io_engine *engine = detail::engine_or_current(loop);
     if (!engine) return std::errc::invalid_argument;
     int fd = net::socket(ep.family(), SOCK_STREAM | SOCK_CLOEXEC, protocol);
@@ -219,11 +225,16 @@ result<tcp_listener> tcp_listener::bind_protocol(const endpoint &ep, int protoco
     int one = 1;
     long r = 0;
     if (prepare && (r = prepare(fd, arg)) < 0) return fail(r);
-    if (opts.reuse_address && (r = net::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one)) < 0) return fail(r);
-    if (opts.reuse_port && (r = net::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) < 0) return fail(r);
+    if (opts.reuse_address &&
+        (r = net::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one)) < 0)
+        return fail(r);
+    if (opts.reuse_port &&
+        (r = net::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) < 0)
+        return fail(r);
     if (ep.family() == AF_INET6) {
         int v6 = opts.v6_only ? 1 : 0;
-        if ((r = net::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6, sizeof v6)) < 0) return fail(r);
+        if ((r = net::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6, sizeof v6)) < 0)
+            return fail(r);
     }
     if ((r = net::bind(fd, ep.data(), ep.size())) < 0) return fail(r);
     if ((r = net::listen(fd, opts.backlog)) < 0) return fail(r);
@@ -249,7 +260,8 @@ result<tcp_listener> tcp_listener::adopt(int fd, event_loop *loop) noexcept {
 }
 
 result<endpoint> tcp_listener::local_endpoint() const noexcept {
-    return query_endpoint(fd_, [](int fd, sockaddr *a, socklen_t *l) { return net::getsockname(fd, a, l); });
+    return query_endpoint(
+        fd_, [](int fd, sockaddr *a, socklen_t *l) { return net::getsockname(fd, a, l); });
 }
 
 void tcp_listener::close() noexcept {

@@ -18,13 +18,15 @@ int apply_options(int fd, const tls_options &o) noexcept {
         (r = net::setsockopt(fd, ZSOCK_SOL_TLS, ZSOCK_TLS_HOSTNAME, o.hostname.c_str(),
                              static_cast<socklen_t>(o.hostname.size() + 1))) < 0)
         return r;
-    if (o.peer_verify >= 0 &&
-        (r = net::setsockopt(fd, ZSOCK_SOL_TLS, ZSOCK_TLS_PEER_VERIFY, &o.peer_verify, sizeof o.peer_verify)) < 0)
+    if (o.peer_verify >= 0 && (r = net::setsockopt(fd, ZSOCK_SOL_TLS, ZSOCK_TLS_PEER_VERIFY,
+                                                   &o.peer_verify, sizeof o.peer_verify)) < 0)
         return r;
     return 0;
 }
 
-int apply_thunk(int fd, const void *arg) { return apply_options(fd, *static_cast<const tls_options *>(arg)); }
+int apply_thunk(int fd, const void *arg) {
+    return apply_options(fd, *static_cast<const tls_options *>(arg));
+}
 
 } // namespace
 
@@ -48,7 +50,8 @@ detail::connect_awaiter tls_stream::connect(const endpoint &peer, const tls_opti
 }
 
 result<tcp_listener> tls_stream::listen(const endpoint &ep, const tls_options &opts,
-                                        const tcp_listener::options &lopts, event_loop *loop) noexcept {
+                                        const tcp_listener::options &lopts,
+                                        event_loop *loop) noexcept {
     return tcp_listener::bind_protocol(ep, opts.protocol, lopts, &apply_thunk, &opts, loop);
 }
 

@@ -63,7 +63,8 @@ zsock::task<void> reader(client &c, room &r) {
     for (;;) {
         auto n = co_await c.stream.recv(buf, sizeof buf).with_timeout(r.idle);
         if (!n) {
-            if (n.error() == std::errc::timed_out) (void)co_await c.stream.send_all("idle timeout, bye\n");
+            if (n.error() == std::errc::timed_out)
+                (void)co_await c.stream.send_all("idle timeout, bye\n");
             co_return;
         }
         if (*n == 0) co_return;
@@ -114,20 +115,26 @@ int main(int argc, char **argv) {
     zsock::event_loop::options lo;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string a = argv[i];
-        if (a == "--port") port = std::atoi(argv[i + 1]);
-        else if (a == "--idle") idle = std::atol(argv[i + 1]);
+        if (a == "--port")
+            port = std::atoi(argv[i + 1]);
+        else if (a == "--idle")
+            idle = std::atol(argv[i + 1]);
         else if (a == "--backend") {
             if (!zsock::parse_backend(argv[i + 1], &lo.backend)) port = -1;
-        } else port = -1;
+        } else
+            port = -1;
     }
     if (port < 0 || port > 65535 || idle <= 0) {
-        std::fprintf(stderr, "usage: %s [--port N] [--backend auto|epoll|io_uring] [--idle SECONDS]\n", argv[0]);
+        std::fprintf(stderr,
+                     "usage: %s [--port N] [--backend auto|epoll|io_uring] [--idle SECONDS]\n",
+                     argv[0]);
         return 2;
     }
     try {
         zsock::event_loop loop(lo);
         zsock::signal_set sigs{SIGINT, SIGTERM};
-        auto l = zsock::tcp_listener::bind(zsock::endpoint::loopback_v4(static_cast<uint16_t>(port)));
+        auto l =
+            zsock::tcp_listener::bind(zsock::endpoint::loopback_v4(static_cast<uint16_t>(port)));
         if (!l) {
             std::fprintf(stderr, "%s: listen: %s\n", argv[0], l.error().message().c_str());
             return 1;

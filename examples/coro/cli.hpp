@@ -25,8 +25,10 @@ struct cli {
 };
 
 inline void usage(const char *prog, bool tls) {
-    std::fprintf(stderr, "usage: %s [--port N] [--bind ADDR] [--backend auto|epoll|io_uring] [--threads N]%s\n",
-                 prog, tls ? " [--tls CERT KEY]" : "");
+    std::fprintf(
+        stderr,
+        "usage: %s [--port N] [--bind ADDR] [--backend auto|epoll|io_uring] [--threads N]%s\n",
+        prog, tls ? " [--tls CERT KEY]" : "");
 }
 
 /// Parses argv; prints usage and exits with status 2 on a bad command line.
@@ -55,7 +57,8 @@ inline cli parse(int argc, char **argv, bool allow_tls) {
         } else if (a == "--backend") {
             need(1);
             if (!zsock::parse_backend(argv[++i], &c.backend)) {
-                std::fprintf(stderr, "%s: bad backend '%s' (auto, epoll or io_uring)\n", argv[0], argv[i]);
+                std::fprintf(stderr, "%s: bad backend '%s' (auto, epoll or io_uring)\n", argv[0],
+                             argv[i]);
                 std::exit(2);
             }
         } else if (a == "--threads") {

@@ -31,13 +31,16 @@ struct stats {
     uint64_t errors = 0;
 };
 
-zsock::task<void> run_one(zsock::endpoint ep, std::size_t size, std::chrono::steady_clock::time_point end,
-                          unsigned id, stats *st, const zsock::tls_options *tls) {
+zsock::task<void> run_one(zsock::endpoint ep, std::size_t size,
+                          std::chrono::steady_clock::time_point end, unsigned id, stats *st,
+                          const zsock::tls_options *tls) {
     // (Two statements rather than `tls ? co_await a : co_await b`: GCC 12 miscompiles co_await
     // inside a conditional expression.)
     zsock::result<zsock::tcp_stream> c = std::errc::not_connected;
-    if (tls) c = co_await zsock::tls_stream::connect(ep, *tls).with_timeout(std::chrono::seconds(5));
-    else c = co_await zsock::tcp_stream::connect(ep).with_timeout(std::chrono::seconds(5));
+    if (tls)
+        c = co_await zsock::tls_stream::connect(ep, *tls).with_timeout(std::chrono::seconds(5));
+    else
+        c = co_await zsock::tcp_stream::connect(ep).with_timeout(std::chrono::seconds(5));
     if (!c) {
         ++st->errors;
         std::fprintf(stderr, "connect: %s\n", c.error().message().c_str());
@@ -47,7 +50,8 @@ zsock::task<void> run_one(zsock::endpoint ep, std::size_t size, std::chrono::ste
     std::vector<char> out(size), in(size);
     uint64_t seq = 0;
     while (std::chrono::steady_clock::now() < end) {
-        for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<char>((seq * 131 + i * 7 + id) & 0xff);
+        for (std::size_t i = 0; i < size; ++i)
+            out[i] = static_cast<char>((seq * 131 + i * 7 + id) & 0xff);
         auto w = co_await c->send_all(out.data(), out.size());
         if (!w) {
             ++st->errors;
@@ -76,13 +80,20 @@ int main(int argc, char **argv) {
     std::string tls_name = "localhost";
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string a = argv[i];
-        if (a == "--tls-ca") tls_ca = argv[i + 1];
-        else if (a == "--tls-name") tls_name = argv[i + 1];
-        else if (a == "--host") host = argv[i + 1];
-        else if (a == "--port") port = std::atoi(argv[i + 1]);
-        else if (a == "--connections") conns = static_cast<unsigned>(std::atoi(argv[i + 1]));
-        else if (a == "--size") size = static_cast<std::size_t>(std::atol(argv[i + 1]));
-        else if (a == "--seconds") seconds = static_cast<unsigned>(std::atoi(argv[i + 1]));
+        if (a == "--tls-ca")
+            tls_ca = argv[i + 1];
+        else if (a == "--tls-name")
+            tls_name = argv[i + 1];
+        else if (a == "--host")
+            host = argv[i + 1];
+        else if (a == "--port")
+            port = std::atoi(argv[i + 1]);
+        else if (a == "--connections")
+            conns = static_cast<unsigned>(std::atoi(argv[i + 1]));
+        else if (a == "--size")
+            size = static_cast<std::size_t>(std::atol(argv[i + 1]));
+        else if (a == "--seconds")
+            seconds = static_cast<unsigned>(std::atoi(argv[i + 1]));
         else if (a == "--backend") {
             if (!zsock::parse_backend(argv[i + 1], &lo.backend)) port = -1;
         } else {
@@ -91,8 +102,10 @@ int main(int argc, char **argv) {
         }
     }
     if (port <= 0 || port > 65535 || conns == 0 || size == 0) {
-        std::fprintf(stderr, "usage: %s --port N [--host ADDR] [--connections C] [--size S] [--seconds T] "
-                             "[--backend auto|epoll|io_uring] [--tls-ca CA.pem [--tls-name NAME]]\n", argv[0]);
+        std::fprintf(stderr,
+                     "usage: %s --port N [--host ADDR] [--connections C] [--size S] [--seconds T] "
+                     "[--backend auto|epoll|io_uring] [--tls-ca CA.pem [--tls-name NAME]]\n",
+                     argv[0]);
         return 2;
     }
     zsock::tls_options tls;
@@ -102,14 +115,16 @@ int main(int argc, char **argv) {
         std::stringstream ss;
         ss << f.rdbuf();
         std::string pem = ss.str();
-        if (!f || zsock_tls_credential_add(1, TLS_CREDENTIAL_CA_CERTIFICATE, pem.c_str(), pem.size() + 1) != 0) {
+        if (!f || zsock_tls_credential_add(1, TLS_CREDENTIAL_CA_CERTIFICATE, pem.c_str(),
+                                           pem.size() + 1) != 0) {
             std::fprintf(stderr, "%s: cannot use %s as a CA certificate\n", argv[0], tls_ca);
             return 2;
         }
         tls.sec_tags = {1};
         tls.hostname = tls_name;
 #else
-        std::fprintf(stderr, "%s: --tls-ca: this build has no TLS sockets (zsock's tls/ layer)\n", argv[0]);
+        std::fprintf(stderr, "%s: --tls-ca: this build has no TLS sockets (zsock's tls/ layer)\n",
+                     argv[0]);
         return 2;
 #endif
     }
@@ -123,12 +138,13 @@ int main(int argc, char **argv) {
     auto t0 = std::chrono::steady_clock::now();
     auto end = t0 + std::chrono::seconds(seconds);
     std::vector<zsock::task<void>> clients;
-    for (unsigned i = 0; i < conns; ++i) clients.push_back(run_one(*ep, size, end, i, &st, tls_ca ? &tls : nullptr));
+    for (unsigned i = 0; i < conns; ++i)
+        clients.push_back(run_one(*ep, size, end, i, &st, tls_ca ? &tls : nullptr));
     zsock::sync_wait(loop, zsock::when_all(std::move(clients)));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("%llu round trips in %.2f s: %.0f/s, %llu mismatches, %llu errors (%s)\n",
                 static_cast<unsigned long long>(st.round_trips), secs, st.round_trips / secs,
-                static_cast<unsigned long long>(st.mismatches), static_cast<unsigned long long>(st.errors),
-                zsock::to_string(loop.backend()));
+                static_cast<unsigned long long>(st.mismatches),
+                static_cast<unsigned long long>(st.errors), zsock::to_string(loop.backend()));
     return st.mismatches == 0 && st.errors == 0 && st.round_trips > 0 ? 0 : 1;
 }

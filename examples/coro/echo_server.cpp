@@ -68,7 +68,8 @@ int main(int argc, char **argv) {
         tls.sec_tags = {tag};
         return example::serve(c, argv[0], echo, &tls);
 #else
-        std::fprintf(stderr, "%s: --tls: this build has no TLS sockets (zsock's tls/ layer)\n", argv[0]);
+        std::fprintf(stderr, "%s: --tls: this build has no TLS sockets (zsock's tls/ layer)\n",
+                     argv[0]);
         return 2;
 #endif
     }

@@ -41,13 +41,15 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 std::string_view trim(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+        v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+        v.remove_suffix(1);
     return v;
 }
 
-void respond(std::string &out, int status, std::string_view reason, std::string_view body, bool head,
-             bool close) {
+void respond(std::string &out, int status, std::string_view reason, std::string_view body,
+             bool head, bool close) {
     char line[64];
     int n = std::snprintf(line, sizeof line, "HTTP/1.1 %d ", status);
     out.append(line, static_cast<std::size_t>(n));
@@ -80,7 +82,8 @@ parsed handle_one(std::string_view in, std::string &out, std::size_t *used, bool
     if (version != "HTTP/1.1" && version != "HTTP/1.0") return parsed::bad;
     bool keep_alive = version == "HTTP/1.1";
     std::size_t content_length = 0;
-    std::string_view headers = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
+    std::string_view headers =
+        eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
     while (!headers.empty()) {
         std::size_t e = headers.find("\r\n");
         std::string_view h = headers.substr(0, e);
@@ -89,8 +92,10 @@ parsed handle_one(std::string_view in, std::string &out, std::size_t *used, bool
         if (colon == std::string_view::npos) return parsed::bad;
         std::string_view name = h.substr(0, colon), value = trim(h.substr(colon + 1));
         if (iequals(name, "connection")) {
-            if (iequals(value, "close")) keep_alive = false;
-            else if (iequals(value, "keep-alive")) keep_alive = true;
+            if (iequals(value, "close"))
+                keep_alive = false;
+            else if (iequals(value, "keep-alive"))
+                keep_alive = true;
         } else if (iequals(name, "content-length")) {
             content_length = 0;
             for (char ch : value) {

@@ -37,7 +37,8 @@ inline zsock::task<void> accept_loop(zsock::tcp_listener l, handler handle) {
 /// Binds, prints the address, serves on c.threads loops until SIGINT/SIGTERM. Returns the exit
 /// status. Loop 0 runs on the main thread (with the signal wait), loops 1..N-1 on a loop_group;
 /// each has its own SO_REUSEPORT listener on the same port.
-inline int serve(const cli &c, const char *prog, handler handle, const zsock::tls_options *tls = nullptr) {
+inline int serve(const cli &c, const char *prog, handler handle,
+                 const zsock::tls_options *tls = nullptr) {
     zsock::event_loop::options lo;
     lo.backend = c.backend;
     try {
@@ -54,7 +55,8 @@ inline int serve(const cli &c, const char *prog, handler handle, const zsock::tl
         opts.reuse_port = true;
         // The first listener picks the port (0 = any); the other loops bind the same one.
         auto listen_on = [&](const zsock::endpoint &at, zsock::event_loop &loop) {
-            return tls ? zsock::tls_stream::listen(at, *tls, opts, &loop) : zsock::tcp_listener::bind(at, opts, &loop);
+            return tls ? zsock::tls_stream::listen(at, *tls, opts, &loop)
+                       : zsock::tcp_listener::bind(at, opts, &loop);
         };
         auto first = listen_on(*ep, main_loop);
         if (!first) {

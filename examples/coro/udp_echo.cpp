@@ -34,7 +34,8 @@ zsock::task<int> ping(uint16_t port, int count) {
     auto server = zsock::endpoint::loopback_v4(port);
     int ok = 0;
     for (int i = 0; i < count; ++i) {
-        std::string msg = "datagram " + std::to_string(i) + std::string(static_cast<std::size_t>(i % 200), '.');
+        std::string msg =
+            "datagram " + std::to_string(i) + std::string(static_cast<std::size_t>(i % 200), '.');
         (void)co_await u->send_to(msg.data(), msg.size(), server);
         char buf[2048];
         zsock::endpoint from;
@@ -52,18 +53,26 @@ int main(int argc, char **argv) {
     zsock::event_loop::options lo;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string a = argv[i];
-        if (a == "--port") port = std::atoi(argv[i + 1]);
-        else if (a == "--ping") ping_port = std::atoi(argv[i + 1]);
-        else if (a == "--count") count = std::atoi(argv[i + 1]);
-        else if (a == "--backend") zsock::parse_backend(argv[i + 1], &lo.backend);
+        if (a == "--port")
+            port = std::atoi(argv[i + 1]);
+        else if (a == "--ping")
+            ping_port = std::atoi(argv[i + 1]);
+        else if (a == "--count")
+            count = std::atoi(argv[i + 1]);
+        else if (a == "--backend")
+            zsock::parse_backend(argv[i + 1], &lo.backend);
     }
     if ((port < 0) == (ping_port < 0)) {
-        std::fprintf(stderr, "usage: %s --port N | --ping PORT [--count N]  [--backend auto|epoll|io_uring]\n", argv[0]);
+        std::fprintf(
+            stderr,
+            "usage: %s --port N | --ping PORT [--count N]  [--backend auto|epoll|io_uring]\n",
+            argv[0]);
         return 2;
     }
     try {
         zsock::event_loop loop(lo);
-        if (ping_port > 0) return zsock::sync_wait(loop, ping(static_cast<uint16_t>(ping_port), count));
+        if (ping_port > 0)
+            return zsock::sync_wait(loop, ping(static_cast<uint16_t>(ping_port), count));
         zsock::signal_set sigs{SIGINT, SIGTERM};
         auto u = zsock::udp_socket::bind(zsock::endpoint::loopback_v4(static_cast<uint16_t>(port)));
         if (!u) {

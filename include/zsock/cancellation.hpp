@@ -54,8 +54,10 @@ struct optional_sink {
     std::exception_ptr error;
     template <class... U>
     void set_value(U &&...v) {
-        if constexpr (std::is_void_v<T>) value.emplace('\0');
-        else value.emplace(std::forward<U>(v)...);
+        if constexpr (std::is_void_v<T>)
+            value.emplace('\0');
+        else
+            value.emplace(std::forward<U>(v)...);
     }
     void set_error(std::exception_ptr e) noexcept { error = std::move(e); }
 };
@@ -63,7 +65,9 @@ struct optional_sink {
 } // namespace detail
 
 /// True if the calling task's chain has been cancelled.
-inline detail::cancelled_awaiter cancelled() noexcept { return {}; }
+inline detail::cancelled_awaiter cancelled() noexcept {
+    return {};
+}
 
 /// Runs t in a chain of its own that is cancelled when token is stopped (from any thread), or
 /// when the awaiter's chain is. Returns t's value or rethrows its exception.

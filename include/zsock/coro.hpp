@@ -3,14 +3,14 @@
 
 #include <zsock/cancellation.hpp>
 #include <zsock/endpoint.hpp>
+#include <zsock/error.hpp>
+#include <zsock/event_loop.hpp>
 #include <zsock/loop_group.hpp>
 #include <zsock/notifier.hpp>
 #include <zsock/resolve.hpp>
-#include <zsock/signal.hpp>
-#include <zsock/error.hpp>
-#include <zsock/event_loop.hpp>
 #include <zsock/result.hpp>
 #include <zsock/scope.hpp>
+#include <zsock/signal.hpp>
 #include <zsock/sync_wait.hpp>
 #include <zsock/task.hpp>
 #include <zsock/tcp.hpp>

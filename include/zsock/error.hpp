@@ -35,7 +35,8 @@ inline std::error_code make_error_code(errc e) noexcept {
 namespace detail {
 /// An internal result (>= 0, or a negative errno) as an error_code; 0 when r >= 0.
 inline std::error_code errno_code(long r) noexcept {
-    return r < 0 ? std::error_code(static_cast<int>(-r), std::system_category()) : std::error_code();
+    return r < 0 ? std::error_code(static_cast<int>(-r), std::system_category())
+                 : std::error_code();
 }
 } // namespace detail
 

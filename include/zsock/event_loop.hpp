@@ -40,8 +40,8 @@ class ZSOCK_API event_loop {
 public:
     struct options {
         zsock::backend backend = backend::automatic;
-        unsigned sq_entries = 1024;      ///< io_uring submission queue size
-        unsigned recv_buffers = 1024;    ///< io_uring provided buffers for stream recv (power of 2)
+        unsigned sq_entries = 1024;   ///< io_uring submission queue size
+        unsigned recv_buffers = 1024; ///< io_uring provided buffers for stream recv (power of 2)
         unsigned recv_buffer_size = 4096;
     };
 

@@ -51,6 +51,7 @@ public:
     void join();
 
     unsigned size() const noexcept { return n_; }
+
 private:
     unsigned n_;
     options opts_;

@@ -92,8 +92,10 @@ public:
     }
 
     void notify() noexcept {
-        if (awaiter *w = waiter_) w->wake();
-        else signalled_ = true;
+        if (awaiter *w = waiter_)
+            w->wake();
+        else
+            signalled_ = true;
     }
     awaiter wait() noexcept { return awaiter(*this); }
 

@@ -21,7 +21,7 @@ namespace zsock {
 
 /// Resolves host/service for `socktype` (SOCK_STREAM, SOCK_DGRAM) in `family` (AF_UNSPEC: both).
 /// An empty host means the loopback address; numeric hosts and services resolve without DNS.
-ZSOCK_API task<result<std::vector<endpoint>>> resolve(std::string host, std::string service,
-                                                      int family = AF_UNSPEC, int socktype = SOCK_STREAM);
+ZSOCK_API task<result<std::vector<endpoint>>>
+resolve(std::string host, std::string service, int family = AF_UNSPEC, int socktype = SOCK_STREAM);
 
 } // namespace zsock

@@ -28,7 +28,9 @@ public:
     result(T &&v) noexcept(std::is_nothrow_move_constructible_v<T>) : has_(true) {
         ::new (static_cast<void *>(&val_)) T(std::move(v));
     }
-    result(std::error_code ec) noexcept : has_(false) { ::new (static_cast<void *>(&ec_)) std::error_code(ec); }
+    result(std::error_code ec) noexcept : has_(false) {
+        ::new (static_cast<void *>(&ec_)) std::error_code(ec);
+    }
     result(std::errc e) noexcept : result(std::make_error_code(e)) {}
     result(errc e) noexcept : result(make_error_code(e)) {}
 
@@ -72,9 +74,9 @@ public:
         check();
         return std::move(val_);
     }
-    T &operator*() & noexcept { return val_; }
-    const T &operator*() const & noexcept { return val_; }
-    T &&operator*() && noexcept { return std::move(val_); }
+    T &operator*() &noexcept { return val_; }
+    const T &operator*() const &noexcept { return val_; }
+    T &&operator*() &&noexcept { return std::move(val_); }
     T *operator->() noexcept { return std::addressof(val_); }
     const T *operator->() const noexcept { return std::addressof(val_); }
 
@@ -92,8 +94,10 @@ private:
     // would cost a call into libstdc++ (system_category()) on each operation.
     template <class R>
     void construct_from(R &&o) {
-        if (has_) ::new (static_cast<void *>(&val_)) T(std::forward<R>(o).val_);
-        else ::new (static_cast<void *>(&ec_)) std::error_code(o.ec_);
+        if (has_)
+            ::new (static_cast<void *>(&val_)) T(std::forward<R>(o).val_);
+        else
+            ::new (static_cast<void *>(&ec_)) std::error_code(o.ec_);
     }
     void check() const {
         if (!has_) throw std::system_error(ec_);

@@ -31,8 +31,10 @@ struct sync_sink {
     bool done = false;
     template <class... U>
     void set_value(U &&...v) {
-        if constexpr (std::is_void_v<T>) value.emplace('\0');
-        else value.emplace(std::forward<U>(v)...);
+        if constexpr (std::is_void_v<T>)
+            value.emplace('\0');
+        else
+            value.emplace(std::forward<U>(v)...);
     }
     void set_error(std::exception_ptr e) noexcept { error = std::move(e); }
     static std::coroutine_handle<> on_done(void *arg, root_task::promise_type &) noexcept {
@@ -44,7 +46,8 @@ struct sync_sink {
 
 template <class T>
 T sync_wait(event_loop &loop, task<T> t) {
-    if (detail::loop_is_running(loop)) throw std::logic_error("zsock::sync_wait inside a running loop");
+    if (detail::loop_is_running(loop))
+        throw std::logic_error("zsock::sync_wait inside a running loop");
     detail::sync_sink<T> sink;
     auto root = detail::drive(std::move(t), &sink);
     auto &p = root.h.promise();

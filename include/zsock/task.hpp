@@ -126,8 +126,8 @@ public:
         T await_resume() { return h.promise().take(); }
     };
     /// Starts the task; resumes the awaiter with its value (or rethrows its exception).
-    awaiter operator co_await() && noexcept { return awaiter{h_}; }
-    awaiter operator co_await() & noexcept { return awaiter{h_}; }
+    awaiter operator co_await() &&noexcept { return awaiter{h_}; }
+    awaiter operator co_await() &noexcept { return awaiter{h_}; }
 
     /// The coroutine (for the schedulers in this library).
     handle_type handle() const noexcept { return h_; }

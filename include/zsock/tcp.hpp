@@ -48,7 +48,8 @@ class tcp_listener;
 namespace detail {
 
 /// Attaches fd to engine (nonblocking, flags from the object kind). Returns 0 or -errno.
-ZSOCK_API int attach_fd(core::io_engine *engine, int fd, unsigned kind, core::io_desc **out) noexcept;
+ZSOCK_API int attach_fd(core::io_engine *engine, int fd, unsigned kind,
+                        core::io_desc **out) noexcept;
 /// Detaches desc (pending operations complete with operation_canceled), then closes fd.
 ZSOCK_API void close_fd(int fd, core::io_desc *desc) noexcept;
 /// The engine of event_loop::current(), or null.
@@ -60,7 +61,8 @@ enum attach_kind : unsigned { attach_stream = 1, attach_listener = 2, attach_dgr
 class transfer_awaiter : public io_awaitable<transfer_awaiter> {
 public:
     transfer_awaiter(transfer_awaiter &&) noexcept = default;
-    transfer_awaiter(core::io_desc *d, op_code code, void *buf, std::size_t len, int flags) noexcept {
+    transfer_awaiter(core::io_desc *d, op_code code, void *buf, std::size_t len,
+                     int flags) noexcept {
         op_.desc = d;
         op_.code = code;
         op_.buf = buf;
@@ -95,7 +97,8 @@ class accept_awaiter : public io_awaitable<accept_awaiter> {
 public:
     ZSOCK_API accept_awaiter(tcp_listener *l, endpoint *peer) noexcept;
     accept_awaiter(accept_awaiter &&o) noexcept
-        : io_awaitable(std::move(o)), listener_(o.listener_), peer_(o.peer_), not_before_(o.not_before_) {}
+        : io_awaitable(std::move(o)), listener_(o.listener_), peer_(o.peer_),
+          not_before_(o.not_before_) {}
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
         // After EMFILE/ENFILE the listener backs off: wait out the delay first, then accept.
@@ -180,7 +183,8 @@ public:
     /// thread's loop). On failure the fd is closed.
     static result<tcp_stream> adopt(int fd, event_loop *loop = nullptr) noexcept;
     /// Connects to peer (a new socket of peer's family). Supports .with_timeout() & co.
-    static detail::connect_awaiter connect(const endpoint &peer, event_loop *loop = nullptr) noexcept {
+    static detail::connect_awaiter connect(const endpoint &peer,
+                                           event_loop *loop = nullptr) noexcept {
         return detail::connect_awaiter(peer, loop);
     }
 
@@ -200,18 +204,28 @@ public:
     detail::transfer_awaiter recv(void *buf, std::size_t len, int flags = 0) noexcept {
         return {desc_, detail::op_code::recv, buf, len, flags};
     }
-    detail::transfer_awaiter recv(std::span<std::byte> buf) noexcept { return recv(buf.data(), buf.size()); }
-    detail::transfer_awaiter recv(std::span<char> buf) noexcept { return recv(buf.data(), buf.size()); }
+    detail::transfer_awaiter recv(std::span<std::byte> buf) noexcept {
+        return recv(buf.data(), buf.size());
+    }
+    detail::transfer_awaiter recv(std::span<char> buf) noexcept {
+        return recv(buf.data(), buf.size());
+    }
     /// Sends what the kernel takes now (at least one byte unless it fails). flags: MSG_*
     /// (MSG_NOSIGNAL is always added).
     detail::transfer_awaiter send(const void *buf, std::size_t len, int flags = 0) noexcept {
         return {desc_, detail::op_code::send, const_cast<void *>(buf), len, flags};
     }
-    detail::transfer_awaiter send(std::span<const std::byte> buf) noexcept { return send(buf.data(), buf.size()); }
-    detail::transfer_awaiter send(std::string_view buf) noexcept { return send(buf.data(), buf.size()); }
+    detail::transfer_awaiter send(std::span<const std::byte> buf) noexcept {
+        return send(buf.data(), buf.size());
+    }
+    detail::transfer_awaiter send(std::string_view buf) noexcept {
+        return send(buf.data(), buf.size());
+    }
 
     /// recvmsg(2)/sendmsg(2) with the caller's msghdr (kept valid until completion).
-    detail::msg_awaiter recvmsg(msghdr &m, int flags = 0) noexcept { return {desc_, detail::op_code::recvmsg, &m, flags}; }
+    detail::msg_awaiter recvmsg(msghdr &m, int flags = 0) noexcept {
+        return {desc_, detail::op_code::recvmsg, &m, flags};
+    }
     detail::msg_awaiter sendmsg(const msghdr &m, int flags = 0) noexcept {
         return {desc_, detail::op_code::sendmsg, const_cast<msghdr *>(&m), flags};
     }
@@ -219,7 +233,9 @@ public:
     /// Receives exactly buf.size() bytes. Stops early on an error or at end of stream
     /// (zsock::errc::eof), reporting how many bytes it got.
     task<io_result> recv_exact(std::span<std::byte> buf);
-    task<io_result> recv_exact(std::span<char> buf) { return recv_exact(std::as_writable_bytes(buf)); }
+    task<io_result> recv_exact(std::span<char> buf) {
+        return recv_exact(std::as_writable_bytes(buf));
+    }
     task<io_result> recv_exact(void *buf, std::size_t len) {
         return recv_exact(std::span<std::byte>(static_cast<std::byte *>(buf), len));
     }
@@ -266,7 +282,8 @@ public:
 
     tcp_listener() noexcept = default;
     /// socket + SO_REUSEADDR/SO_REUSEPORT + bind + listen, attached to loop.
-    static result<tcp_listener> bind(const endpoint &ep, const options &opts, event_loop *loop = nullptr) noexcept;
+    static result<tcp_listener> bind(const endpoint &ep, const options &opts,
+                                     event_loop *loop = nullptr) noexcept;
     static result<tcp_listener> bind(const endpoint &ep, event_loop *loop = nullptr) noexcept {
         return bind(ep, options{}, loop);
     }
@@ -300,8 +317,8 @@ public:
     /// bind() with an explicit protocol (IPPROTO_TLS_1_2 for TLS listeners); `prepare` runs on
     /// the new socket before bind (to set options) and returns 0 or -errno.
     static result<tcp_listener> bind_protocol(const endpoint &ep, int protocol, const options &opts,
-                                              int (*prepare)(int fd, const void *arg), const void *arg,
-                                              event_loop *loop = nullptr) noexcept;
+                                              int (*prepare)(int fd, const void *arg),
+                                              const void *arg, event_loop *loop = nullptr) noexcept;
     /// Detaches from the loop and hands the fd to the caller (pending accepts are cancelled).
     int release() noexcept;
 

@@ -28,12 +28,12 @@ namespace zsock {
 
 /// The SOL_TLS options a TLS socket gets before it connects or listens.
 struct tls_options {
-    int protocol = ZSOCK_IPPROTO_TLS_1_2;     ///< IPPROTO_TLS_1_2 (1.3: EPROTONOSUPPORT on mbedTLS 2.28)
-    std::vector<int32_t> sec_tags;            ///< TLS_SEC_TAG_LIST: credentials by tag
-    std::string hostname;                     ///< TLS_HOSTNAME (SNI, and the name verified)
-    int peer_verify = -1;                     ///< TLS_PEER_VERIFY if >= 0 (NONE 0, OPTIONAL 1, REQUIRED 2)
+    int protocol =
+        ZSOCK_IPPROTO_TLS_1_2;     ///< IPPROTO_TLS_1_2 (1.3: EPROTONOSUPPORT on mbedTLS 2.28)
+    std::vector<int32_t> sec_tags; ///< TLS_SEC_TAG_LIST: credentials by tag
+    std::string hostname;          ///< TLS_HOSTNAME (SNI, and the name verified)
+    int peer_verify = -1;          ///< TLS_PEER_VERIFY if >= 0 (NONE 0, OPTIONAL 1, REQUIRED 2)
 };
-
 
 class ZSOCK_API tls_stream : public tcp_stream {
 public:

@@ -82,7 +82,8 @@ public:
     /// Takes ownership of a zsock datagram fd (native, DTLS or offloaded).
     static result<udp_socket> adopt(int fd, event_loop *loop = nullptr) noexcept;
 
-    udp_socket(udp_socket &&o) noexcept : fd_(std::exchange(o.fd_, -1)), desc_(std::exchange(o.desc_, nullptr)) {}
+    udp_socket(udp_socket &&o) noexcept
+        : fd_(std::exchange(o.fd_, -1)), desc_(std::exchange(o.desc_, nullptr)) {}
     udp_socket &operator=(udp_socket &&o) noexcept {
         if (this != &o) {
             close();
@@ -97,17 +98,21 @@ public:
     result<void> connect(const endpoint &peer) noexcept;
 
     /// One datagram; `from` receives its source address.
-    detail::datagram_awaiter recv_from(void *buf, std::size_t len, endpoint &from, int flags = 0) noexcept {
+    detail::datagram_awaiter recv_from(void *buf, std::size_t len, endpoint &from,
+                                       int flags = 0) noexcept {
         return {desc_, detail::op_code::recvmsg, buf, len, &from, nullptr, flags};
     }
-    detail::datagram_awaiter recv_from(std::span<std::byte> buf, endpoint &from, int flags = 0) noexcept {
+    detail::datagram_awaiter recv_from(std::span<std::byte> buf, endpoint &from,
+                                       int flags = 0) noexcept {
         return recv_from(buf.data(), buf.size(), from, flags);
     }
     /// One datagram to `to`; returns the bytes sent (all of them, for a datagram).
-    detail::datagram_awaiter send_to(const void *buf, std::size_t len, const endpoint &to, int flags = 0) noexcept {
+    detail::datagram_awaiter send_to(const void *buf, std::size_t len, const endpoint &to,
+                                     int flags = 0) noexcept {
         return {desc_, detail::op_code::sendmsg, const_cast<void *>(buf), len, nullptr, &to, flags};
     }
-    detail::datagram_awaiter send_to(std::span<const std::byte> buf, const endpoint &to, int flags = 0) noexcept {
+    detail::datagram_awaiter send_to(std::span<const std::byte> buf, const endpoint &to,
+                                     int flags = 0) noexcept {
         return send_to(buf.data(), buf.size(), to, flags);
     }
     /// On a connected socket: one datagram from / to the peer.
@@ -118,7 +123,9 @@ public:
         return {desc_, detail::op_code::send, const_cast<void *>(buf), len, flags};
     }
     /// recvmsg(2)/sendmsg(2) with the caller's msghdr (kept valid until completion).
-    detail::msg_awaiter recvmsg(msghdr &m, int flags = 0) noexcept { return {desc_, detail::op_code::recvmsg, &m, flags}; }
+    detail::msg_awaiter recvmsg(msghdr &m, int flags = 0) noexcept {
+        return {desc_, detail::op_code::recvmsg, &m, flags};
+    }
     detail::msg_awaiter sendmsg(const msghdr &m, int flags = 0) noexcept {
         return {desc_, detail::op_code::sendmsg, const_cast<msghdr *>(&m), flags};
     }

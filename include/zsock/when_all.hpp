@@ -57,7 +57,8 @@ public:
 };
 
 template <class... Ts, std::size_t... I>
-task<std::tuple<value_or_monostate<Ts>...>> when_all_impl(std::index_sequence<I...>, task<Ts>... ts) {
+task<std::tuple<value_or_monostate<Ts>...>> when_all_impl(std::index_sequence<I...>,
+                                                          task<Ts>... ts) {
     std::tuple<std::optional<value_or_monostate<Ts>>...> slots;
     std::exception_ptr error;
     array_fork<sizeof...(Ts)> fork(false);
@@ -94,7 +95,8 @@ task<std::vector<detail::value_or_monostate<T>>> when_all(std::vector<task<T>> t
     if (error) std::rethrow_exception(error);
     std::vector<detail::value_or_monostate<T>> out;
     out.reserve(n);
-    for (auto &s : slots) out.push_back(std::move(*s));
+    for (auto &s : slots)
+        out.push_back(std::move(*s));
     co_return out;
 }
 

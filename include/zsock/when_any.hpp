@@ -29,7 +29,8 @@ struct variant_sink {
     std::exception_ptr *error;
     template <class... U>
     void set_value(U &&...v) {
-        if (fork->child_finished(I, false)) out->emplace(std::in_place_index<I>, std::forward<U>(v)...);
+        if (fork->child_finished(I, false))
+            out->emplace(std::in_place_index<I>, std::forward<U>(v)...);
     }
     void set_error(std::exception_ptr e) noexcept {
         if (fork->child_finished(I, true)) *error = std::move(e);
@@ -37,7 +38,8 @@ struct variant_sink {
 };
 
 template <class... Ts, std::size_t... I>
-task<std::variant<value_or_monostate<Ts>...>> when_any_impl(std::index_sequence<I...>, task<Ts>... ts) {
+task<std::variant<value_or_monostate<Ts>...>> when_any_impl(std::index_sequence<I...>,
+                                                            task<Ts>... ts) {
     using V = std::variant<value_or_monostate<Ts>...>;
     std::optional<V> out;
     std::exception_ptr error;

@@ -3,8 +3,8 @@
 
 #include <atomic>
 #include <cstddef>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -23,7 +23,9 @@ inline zsock::backend expected_backend() {
     return zsock::backend::epoll;
 }
 
-inline bool forced_backend() { return std::getenv("ZSOCK_BACKEND") != nullptr; }
+inline bool forced_backend() {
+    return std::getenv("ZSOCK_BACKEND") != nullptr;
+}
 
 /// A deterministic byte pattern: byte i of stream `seed`.
 inline unsigned char pattern(uint64_t seed, uint64_t i) {
@@ -34,7 +36,8 @@ inline unsigned char pattern(uint64_t seed, uint64_t i) {
 
 inline std::vector<char> pattern_bytes(uint64_t seed, std::size_t n, uint64_t offset = 0) {
     std::vector<char> v(n);
-    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<char>(pattern(seed, offset + i));
+    for (std::size_t i = 0; i < n; ++i)
+        v[i] = static_cast<char>(pattern(seed, offset + i));
     return v;
 }
 
@@ -43,7 +46,9 @@ inline zsock::tcp_listener listen_local(const zsock::tcp_listener::options &o = 
     return zsock::tcp_listener::bind(zsock::endpoint::loopback_v4(0), o).value();
 }
 
-inline uint16_t port_of(const zsock::tcp_listener &l) { return l.local_endpoint().value().port(); }
+inline uint16_t port_of(const zsock::tcp_listener &l) {
+    return l.local_endpoint().value().port();
+}
 
 /// Catch2's assertions are not thread-safe: helper threads record failures here, and the test
 /// checks the count on its own thread.
@@ -55,7 +60,7 @@ inline std::atomic<int> &thread_failures() {
     do {                                                                                           \
         if (!(cond)) {                                                                             \
             ++coro_test::thread_failures();                                                        \
-            std::fprintf(stderr, "%s:%d: thread check failed: %s\n", __FILE__, __LINE__, #cond);  \
+            std::fprintf(stderr, "%s:%d: thread check failed: %s\n", __FILE__, __LINE__, #cond);   \
             return;                                                                                \
         }                                                                                          \
     } while (0)

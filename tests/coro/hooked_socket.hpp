@@ -26,7 +26,9 @@ struct object {
     bool nonblock = false;
 };
 
-inline object *obj(void *o) { return static_cast<object *>(o); }
+inline object *obj(void *o) {
+    return static_cast<object *>(o);
+}
 
 inline long pull(object *s, int flags) {
     char buf[65536];
@@ -52,14 +54,19 @@ inline ssize_t h_recvfrom(void *o, void *buf, size_t len, int flags, sockaddr *,
     return static_cast<ssize_t>(n);
 }
 
-inline ssize_t h_sendto(void *o, const void *buf, size_t len, int flags, const sockaddr *, socklen_t) {
+inline ssize_t h_sendto(void *o, const void *buf, size_t len, int flags, const sockaddr *,
+                        socklen_t) {
     object *s = obj(o);
     int f = flags | MSG_NOSIGNAL | (s->nonblock ? MSG_DONTWAIT : 0);
     ssize_t n = ::send(s->kfd, buf, len, f);
     return n < 0 ? -errno : n;
 }
-inline ssize_t h_read(void *o, void *b, size_t l) { return h_recvfrom(o, b, l, 0, nullptr, nullptr); }
-inline ssize_t h_write(void *o, const void *b, size_t l) { return h_sendto(o, b, l, 0, nullptr, 0); }
+inline ssize_t h_read(void *o, void *b, size_t l) {
+    return h_recvfrom(o, b, l, 0, nullptr, nullptr);
+}
+inline ssize_t h_write(void *o, const void *b, size_t l) {
+    return h_sendto(o, b, l, 0, nullptr, 0);
+}
 
 inline int h_close(void *o, int) {
     object *s = obj(o);
@@ -103,21 +110,40 @@ inline int h_accept(void *o, sockaddr *a, socklen_t *l, int flags) {
     if (k < 0) return -errno;
     return adopt(k);
 }
-inline int h_connect(void *o, const sockaddr *a, socklen_t l) { return ::connect(obj(o)->kfd, a, l) < 0 ? -errno : 0; }
-inline int h_shutdown(void *o, int how) { return ::shutdown(obj(o)->kfd, how) < 0 ? -errno : 0; }
+inline int h_connect(void *o, const sockaddr *a, socklen_t l) {
+    return ::connect(obj(o)->kfd, a, l) < 0 ? -errno : 0;
+}
+inline int h_shutdown(void *o, int how) {
+    return ::shutdown(obj(o)->kfd, how) < 0 ? -errno : 0;
+}
 inline int h_getsockopt(void *o, int lvl, int name, void *v, socklen_t *l) {
     return ::getsockopt(obj(o)->kfd, lvl, name, v, l) < 0 ? -errno : 0;
 }
 inline int h_setsockopt(void *o, int lvl, int name, const void *v, socklen_t l) {
     return ::setsockopt(obj(o)->kfd, lvl, name, v, l) < 0 ? -errno : 0;
 }
-inline int h_getpeername(void *o, sockaddr *a, socklen_t *l) { return ::getpeername(obj(o)->kfd, a, l) < 0 ? -errno : 0; }
-inline int h_getsockname(void *o, sockaddr *a, socklen_t *l) { return ::getsockname(obj(o)->kfd, a, l) < 0 ? -errno : 0; }
+inline int h_getpeername(void *o, sockaddr *a, socklen_t *l) {
+    return ::getpeername(obj(o)->kfd, a, l) < 0 ? -errno : 0;
+}
+inline int h_getsockname(void *o, sockaddr *a, socklen_t *l) {
+    return ::getsockname(obj(o)->kfd, a, l) < 0 ? -errno : 0;
+}
 
 inline const zsock_socket_vtable vtable = {
     {h_read, h_write, h_close, h_ioctl},
-    h_shutdown, nullptr, h_connect, nullptr, h_accept, h_sendto, h_recvfrom, h_getsockopt, h_setsockopt,
-    nullptr, nullptr, h_getpeername, h_getsockname,
+    h_shutdown,
+    nullptr,
+    h_connect,
+    nullptr,
+    h_accept,
+    h_sendto,
+    h_recvfrom,
+    h_getsockopt,
+    h_setsockopt,
+    nullptr,
+    nullptr,
+    h_getpeername,
+    h_getsockname,
     {h_prepare, h_update},
 };
 

@@ -54,7 +54,8 @@ TEST_CASE("hooked objects: accept, recv (data held above the kernel), send, EOF,
         });
         char buf[4096];
         ssize_t n;
-        while ((n = zsock_recv(c, buf, sizeof buf, 0)) > 0) echoed.append(buf, static_cast<std::size_t>(n));
+        while ((n = zsock_recv(c, buf, sizeof buf, 0)) > 0)
+            echoed.append(buf, static_cast<std::size_t>(n));
         w.join();
     });
     zsock::sync_wait(loop, [&]() -> task<void> {

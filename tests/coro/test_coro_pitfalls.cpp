@@ -27,13 +27,13 @@ struct accepted_pair {
 
 accepted_pair make_pair(zsock::event_loop &loop, zsock::tcp_listener &l) {
     auto c = blocking_connect(port_of(l));
-    auto s = zsock::sync_wait(loop, [](zsock::tcp_listener &lis) -> task<zsock::result<zsock::tcp_stream>> {
-        co_return co_await lis.accept();
-    }(l));
+    auto s = zsock::sync_wait(
+        loop, [](zsock::tcp_listener &lis) -> task<zsock::result<zsock::tcp_stream>> {
+            co_return co_await lis.accept();
+        }(l));
     REQUIRE(s.has_value());
     return {std::move(*s), std::move(c)};
 }
-
 
 } // namespace
 
@@ -61,7 +61,8 @@ TEST_CASE("cancellation racing completion loses no byte") {
         while (got.size() < total) {
             // Deadlines of 0-100 us: many expire just as bytes arrive. Whatever the outcome, a
             // byte that was received must be reported exactly once.
-            auto n = co_await s.recv(buf, sizeof buf).with_timeout(std::chrono::microseconds(rng() % 100));
+            auto n = co_await s.recv(buf, sizeof buf)
+                         .with_timeout(std::chrono::microseconds(rng() % 100));
             if (!n) {
                 REQUIRE(n.error() == std::errc::timed_out);
                 ++timeouts;
@@ -177,7 +178,8 @@ TEST_CASE("stream recv survives the provided-buffer ring running dry (ENOBUFS re
     constexpr int conns = 6;
     constexpr std::size_t per_conn = 256 * 1024;
     std::vector<accepted_pair> pairs;
-    for (int i = 0; i < conns; ++i) pairs.push_back(make_pair(loop, l));
+    for (int i = 0; i < conns; ++i)
+        pairs.push_back(make_pair(loop, l));
     std::vector<std::thread> writers;
     for (int i = 0; i < conns; ++i) {
         writers.emplace_back([&, i, fd = pairs[i].client.get()] {
@@ -198,14 +200,18 @@ TEST_CASE("stream recv survives the provided-buffer ring running dry (ENOBUFS re
         }
     };
     std::vector<task<void>> readers;
-    for (int i = 0; i < conns; ++i) readers.push_back(drain(i, std::chrono::milliseconds(i % 2)));
+    for (int i = 0; i < conns; ++i)
+        readers.push_back(drain(i, std::chrono::milliseconds(i % 2)));
     zsock::sync_wait(loop, zsock::when_all(std::move(readers)));
-    for (auto &w : writers) w.join();
-    for (int i = 0; i < conns; ++i) CHECK(got[i] == pattern_bytes(100 + i, per_conn));
+    for (auto &w : writers)
+        w.join();
+    for (int i = 0; i < conns; ++i)
+        CHECK(got[i] == pattern_bytes(100 + i, per_conn));
     const auto &st = loop.engine()->stats();
     if (loop.backend() == zsock::backend::io_uring) {
-        INFO("arms " << st.ms_recv_arms << " enobufs " << st.ms_recv_enobufs << " fallbacks " << st.ms_recv_fallbacks);
-        CHECK(st.ms_recv_enobufs + st.ms_recv_fallbacks > 0); // the ring really ran dry
+        INFO("arms " << st.ms_recv_arms << " enobufs " << st.ms_recv_enobufs << " fallbacks "
+                     << st.ms_recv_fallbacks);
+        CHECK(st.ms_recv_enobufs + st.ms_recv_fallbacks > 0);  // the ring really ran dry
         CHECK(st.ms_recv_arms > static_cast<uint64_t>(conns)); // and recv was re-armed after it
     }
 }
@@ -216,7 +222,8 @@ TEST_CASE("accept under EMFILE backs off instead of spinning, then recovers") {
     uint16_t port = port_of(l);
     // Three clients wait in the backlog.
     std::vector<zsock_test::fd_guard> clients;
-    for (int i = 0; i < 3; ++i) clients.push_back(blocking_connect(port));
+    for (int i = 0; i < 3; ++i)
+        clients.push_back(blocking_connect(port));
 
     rlimit saved{};
     REQUIRE(getrlimit(RLIMIT_NOFILE, &saved) == 0);

@@ -38,7 +38,8 @@ bool raise_nofile(rlim_t want) {
 int open_fds() {
     int n = 0;
     if (DIR *d = opendir("/proc/self/fd")) {
-        while (readdir(d)) ++n;
+        while (readdir(d))
+            ++n;
         closedir(d);
     }
     return n;
@@ -153,8 +154,9 @@ TEST_CASE("10,000 concurrent connections on one loop", "[10k]") {
     CHECK(served == n);
     CHECK(max_open == n); // all ten thousand were open at the same time
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    WARN("10k connections (" << zsock::to_string(loop.backend()) << "): " << secs << " s, peak RSS growth "
-                             << (rss_peak - rss_before) * 1024 / n << " bytes per connection");
+    WARN("10k connections (" << zsock::to_string(loop.backend()) << "): " << secs
+                             << " s, peak RSS growth " << (rss_peak - rss_before) * 1024 / n
+                             << " bytes per connection");
 }
 
 TEST_CASE("soak: random traffic with payload verification and no descriptor leak", "[soak]") {
@@ -201,7 +203,8 @@ TEST_CASE("soak: random traffic with payload verification and no descriptor leak
                 }
             };
             std::vector<task<void>> clients;
-            for (unsigned i = 0; i < 32; ++i) clients.push_back(client(i));
+            for (unsigned i = 0; i < 32; ++i)
+                clients.push_back(client(i));
             auto all = zsock::when_all(std::move(clients));
             auto r = co_await zsock::when_any(std::move(all), acceptor());
             CHECK(r.index() == 0);
@@ -211,5 +214,6 @@ TEST_CASE("soak: random traffic with payload verification and no descriptor leak
     }
     CHECK(verified > 0);
     CHECK(open_fds() == fds_before); // every socket, ring, eventfd and epoll fd was closed
-    WARN("soak " << seconds << " s: " << verified << " messages verified, " << reconnects << " reconnects");
+    WARN("soak " << seconds << " s: " << verified << " messages verified, " << reconnects
+                 << " reconnects");
 }

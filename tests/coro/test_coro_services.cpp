@@ -23,14 +23,16 @@ TEST_CASE("signal_set: a signal raised from another thread is delivered to the a
         std::this_thread::sleep_for(20ms);
         pthread_kill(loop_thread, SIGUSR2);
     });
-    auto sig = zsock::sync_wait(loop, [&]() -> task<zsock::result<int>> { co_return co_await sigs.wait(); }());
+    auto sig = zsock::sync_wait(
+        loop, [&]() -> task<zsock::result<int>> { co_return co_await sigs.wait(); }());
     t.join();
     REQUIRE(sig.has_value());
     CHECK(*sig == SIGUSR2);
 
     // A signal that arrives before wait() is not lost.
     kill(getpid(), SIGUSR1);
-    auto sig2 = zsock::sync_wait(loop, [&]() -> task<zsock::result<int>> { co_return co_await sigs.wait(); }());
+    auto sig2 = zsock::sync_wait(
+        loop, [&]() -> task<zsock::result<int>> { co_return co_await sigs.wait(); }());
     REQUIRE(sig2.has_value());
     CHECK(*sig2 == SIGUSR1);
 
@@ -61,10 +63,11 @@ TEST_CASE("resolve: names and numbers, without blocking the loop") {
     CHECK(bad.error() == zsock::errc::service_not_found);
 
     // The loop keeps running timers while a lookup is in flight.
-    auto both = zsock::sync_wait(loop, zsock::when_all(zsock::resolve("localhost", "1"), []() -> task<int> {
-                                     co_await zsock::sleep_for(1ms);
-                                     co_return 1;
-                                 }()));
+    auto both =
+        zsock::sync_wait(loop, zsock::when_all(zsock::resolve("localhost", "1"), []() -> task<int> {
+                             co_await zsock::sleep_for(1ms);
+                             co_return 1;
+                         }()));
     CHECK(std::get<0>(both).has_value());
 }
 
@@ -95,7 +98,8 @@ TEST_CASE("notifier wakes one waiter; a notify before wait is remembered") {
     auto [sum, _] = zsock::sync_wait(loop, zsock::when_all(consumer(), producer()));
     CHECK(sum == 6);
     n.notify();
-    CHECK(zsock::sync_wait(loop, [&]() -> task<bool> { co_return (co_await n.wait()).has_value(); }()));
+    CHECK(zsock::sync_wait(loop,
+                           [&]() -> task<bool> { co_return (co_await n.wait()).has_value(); }()));
 }
 
 TEST_CASE("endpoint parsing and formatting") {
@@ -122,7 +126,8 @@ TEST_CASE("loop_group: N loops, each with its own SO_REUSEPORT listener on one p
     group.start([&](zsock::event_loop &loop, unsigned) -> task<void> {
         zsock::tcp_listener::options o;
         o.reuse_port = true;
-        // On the group's threads: no Catch assertion here (not thread-safe); bind() throws on error.
+        // On the group's threads: no Catch assertion here (not thread-safe); bind() throws on
+        // error.
         auto l = zsock::tcp_listener::bind(zsock::endpoint::loopback_v4(first), o, &loop);
         l.value();
         return [](zsock::tcp_listener lis, std::atomic<int> *count) -> task<void> {

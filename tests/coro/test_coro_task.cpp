@@ -11,8 +11,12 @@ using zsock::task;
 
 namespace {
 
-task<int> answer() { co_return 42; }
-task<int> add(int a, int b) { co_return a + b; }
+task<int> answer() {
+    co_return 42;
+}
+task<int> add(int a, int b) {
+    co_return a + b;
+}
 task<void> boom() {
     throw std::runtime_error("boom");
     co_return;
@@ -89,7 +93,8 @@ TEST_CASE("task: exceptions propagate through awaiting tasks") {
 TEST_CASE("sleep_for waits at least the duration; sleep_until in the past still yields") {
     zsock::event_loop loop;
     auto t0 = std::chrono::steady_clock::now();
-    auto r = zsock::sync_wait(loop, []() -> task<zsock::result<void>> { co_return co_await zsock::sleep_for(30ms); }());
+    auto r = zsock::sync_wait(
+        loop, []() -> task<zsock::result<void>> { co_return co_await zsock::sleep_for(30ms); }());
     CHECK(r.has_value());
     CHECK(std::chrono::steady_clock::now() - t0 >= 30ms);
     auto r2 = zsock::sync_wait(loop, []() -> task<zsock::result<void>> {
@@ -105,7 +110,8 @@ TEST_CASE("when_all runs children concurrently and keeps their order") {
         co_return v;
     };
     auto t0 = std::chrono::steady_clock::now();
-    auto [a, b, c] = zsock::sync_wait(loop, zsock::when_all(delayed(1, 60ms), delayed(2, 60ms), delayed(3, 10ms)));
+    auto [a, b, c] = zsock::sync_wait(
+        loop, zsock::when_all(delayed(1, 60ms), delayed(2, 60ms), delayed(3, 10ms)));
     auto took = std::chrono::steady_clock::now() - t0;
     CHECK(a == 1);
     CHECK(b == 2);
@@ -113,10 +119,12 @@ TEST_CASE("when_all runs children concurrently and keeps their order") {
     CHECK(took < 1s); // concurrent, not 130 ms in sequence (generous bound: no timing assertion)
 
     std::vector<task<int>> v;
-    for (int i = 0; i < 50; ++i) v.push_back(delayed(i, 1ms));
+    for (int i = 0; i < 50; ++i)
+        v.push_back(delayed(i, 1ms));
     auto all = zsock::sync_wait(loop, zsock::when_all(std::move(v)));
     REQUIRE(all.size() == 50);
-    for (int i = 0; i < 50; ++i) CHECK(all[i] == i);
+    for (int i = 0; i < 50; ++i)
+        CHECK(all[i] == i);
 }
 
 TEST_CASE("when_all: a failing child cancels its siblings, then the failure is rethrown") {
@@ -131,7 +139,8 @@ TEST_CASE("when_all: a failing child cancels its siblings, then the failure is r
         throw std::runtime_error("child failed");
     };
     auto t0 = std::chrono::steady_clock::now();
-    CHECK_THROWS_WITH(zsock::sync_wait(loop, zsock::when_all(sleeper(), failing())), "child failed");
+    CHECK_THROWS_WITH(zsock::sync_wait(loop, zsock::when_all(sleeper(), failing())),
+                      "child failed");
     CHECK(sibling_cancelled);
     CHECK(std::chrono::steady_clock::now() - t0 < 5s);
 }
@@ -167,7 +176,8 @@ TEST_CASE("scope: spawn, join, failure cancels siblings, cancel()") {
     int done = 0;
     zsock::sync_wait(loop, [&]() -> task<void> {
         zsock::scope s(loop);
-        for (int i = 0; i < 10; ++i) s.spawn(count_after(&done, std::chrono::milliseconds(i)));
+        for (int i = 0; i < 10; ++i)
+            s.spawn(count_after(&done, std::chrono::milliseconds(i)));
         CHECK(s.size() == 10);
         co_await s.join();
         CHECK(s.size() == 0);
@@ -177,7 +187,8 @@ TEST_CASE("scope: spawn, join, failure cancels siblings, cancel()") {
     int cancelled = 0;
     auto failing_scope = [&]() -> task<void> {
         zsock::scope s(loop);
-        for (int i = 0; i < 3; ++i) s.spawn(count_cancelled(&cancelled, 1));
+        for (int i = 0; i < 3; ++i)
+            s.spawn(count_cancelled(&cancelled, 1));
         s.spawn(fail_after(1ms));
         co_await s.join();
     };
@@ -188,7 +199,8 @@ TEST_CASE("scope: spawn, join, failure cancels siblings, cancel()") {
     zsock::sync_wait(loop, [&]() -> task<void> {
         zsock::scope s(loop);
         // Two sleeps each: cancellation is sticky, so the second fails at once too.
-        for (int i = 0; i < 4; ++i) s.spawn(count_cancelled(&cancelled, 2));
+        for (int i = 0; i < 4; ++i)
+            s.spawn(count_cancelled(&cancelled, 2));
         co_await zsock::sleep_for(1ms);
         s.cancel();
         co_await s.join();
@@ -200,7 +212,8 @@ TEST_CASE("event_loop: post from another thread, stop, run_until") {
     zsock::event_loop loop;
     std::atomic<int> hits{0};
     std::thread t([&] {
-        for (int i = 0; i < 100; ++i) loop.post([&] { ++hits; });
+        for (int i = 0; i < 100; ++i)
+            loop.post([&] { ++hits; });
         loop.post([&] { loop.stop(); });
     });
     loop.run();

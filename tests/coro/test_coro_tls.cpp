@@ -97,10 +97,12 @@ TEST_CASE("tls_stream: a client that does not trust the server fails its connect
 TEST_CASE("tls_stream: coroutine client against openssl s_server") {
     tls_test::add_standard_credentials();
     const auto &pki = tls_test::the_pki();
-    tls_test::s_server srv({"-cert", pki.path("server.pem"), "-key", pki.path("server.key"), "-rev"});
+    tls_test::s_server srv(
+        {"-cert", pki.path("server.pem"), "-key", pki.path("server.key"), "-rev"});
     zsock::event_loop loop;
     auto got = zsock::sync_wait(loop, [&]() -> task<std::string> {
-        auto c = co_await zsock::tls_stream::connect(zsock::endpoint::loopback_v4(srv.port), client_opts())
+        auto c = co_await zsock::tls_stream::connect(zsock::endpoint::loopback_v4(srv.port),
+                                                     client_opts())
                      .with_timeout(10s);
         REQUIRE(c.has_value());
         auto sent = co_await c->send_all("coroutines\n");

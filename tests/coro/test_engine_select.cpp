@@ -30,7 +30,8 @@ bool refuse_io_uring(int err) {
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (static_cast<unsigned>(err) & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K,
+                 SECCOMP_RET_ERRNO | (static_cast<unsigned>(err) & SECCOMP_RET_DATA)),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
     sock_fprog prog{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
@@ -83,7 +84,8 @@ child_result in_child(Fn body) {
     child_result r;
     char buf[4096];
     ssize_t n;
-    while ((n = read(pipefd[0], buf, sizeof buf)) > 0) r.log.append(buf, static_cast<std::size_t>(n));
+    while ((n = read(pipefd[0], buf, sizeof buf)) > 0)
+        r.log.append(buf, static_cast<std::size_t>(n));
     close(pipefd[0]);
     int st = 0;
     waitpid(pid, &st, 0);

@@ -51,7 +51,8 @@ protected:
         : kids_(kids), count_(n), any_(any) {}
     ~fork_base() {
         for (std::size_t i = 0; i < count_; ++i) {
-            if (kids_[i]) std::coroutine_handle<root_task::promise_type>::from_promise(*kids_[i]).destroy();
+            if (kids_[i])
+                std::coroutine_handle<root_task::promise_type>::from_promise(*kids_[i]).destroy();
         }
     }
 
@@ -86,7 +87,9 @@ private:
         if (self->parent_cancel_) self->parent_cancel_->clear_handler(self);
         return self->parent_;
     }
-    static void on_parent_cancel(void *arg) noexcept { static_cast<fork_base *>(arg)->cancel_kids(); }
+    static void on_parent_cancel(void *arg) noexcept {
+        static_cast<fork_base *>(arg)->cancel_kids();
+    }
     void cancel_kids() noexcept {
         for (std::size_t i = 0; i < count_; ++i) {
             if (kids_[i]) kids_[i]->cancel.request();

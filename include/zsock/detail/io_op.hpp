@@ -28,17 +28,17 @@ struct io_op : ready_node {
     core::io_desc *desc = nullptr;
     io_op *qprev = nullptr; // engine wait queue
     io_op *qnext = nullptr;
-    void *buf = nullptr;    // recv, send
+    void *buf = nullptr; // recv, send
     std::size_t len = 0;
-    msghdr *msg = nullptr;  // recvmsg, sendmsg
+    msghdr *msg = nullptr;    // recvmsg, sendmsg
     sockaddr *addr = nullptr; // connect: the peer; accept: where the peer address goes (or null)
     socklen_t addrlen = 0;    // connect: its length; accept: in/out length
     int flags = 0;            // MSG_* for transfers
     long result = -EBADF;     // >= 0 or a negative errno once complete
     op_code code = op_code::recv;
-    short events = 0;         // poll: the events to wait for
-    uint8_t state = 0;        // engine-private
-    uint8_t aux = 0;          // engine-private
+    short events = 0;           // poll: the events to wait for
+    uint8_t state = 0;          // engine-private
+    uint8_t aux = 0;            // engine-private
     bool remote_queued = false; // guarded by the engine's remote mutex
     void *engine_ref = nullptr; // engine-private
 };
@@ -71,7 +71,8 @@ public:
     io_awaiter_core &operator=(io_awaiter_core &&) = delete;
     /// Moves an awaiter that has not been started (what the modifiers below return). GCC copies
     /// the operand of co_await when it is an xvalue, so the modifiers return by value.
-    io_awaiter_core(io_awaiter_core &&o) noexcept : op_(o.op_), deadline_(o.deadline_), stop_(std::move(o.stop_)) {}
+    io_awaiter_core(io_awaiter_core &&o) noexcept
+        : op_(o.op_), deadline_(o.deadline_), stop_(std::move(o.stop_)) {}
 
     bool await_ready() const noexcept { return false; }
     template <class P>
@@ -175,19 +176,19 @@ template <class Derived>
 class io_awaitable : public io_awaiter_core {
 public:
     /// Cancels the operation at tp; it then completes with std::errc::timed_out.
-    Derived with_deadline(std::chrono::steady_clock::time_point tp) && noexcept {
+    Derived with_deadline(std::chrono::steady_clock::time_point tp) &&noexcept {
         deadline_ = to_ns(tp);
         return static_cast<Derived &&>(*this);
     }
     /// Cancels the operation after d; it then completes with std::errc::timed_out.
     template <class Rep, class Period>
-    Derived with_timeout(std::chrono::duration<Rep, Period> d) && noexcept {
+    Derived with_timeout(std::chrono::duration<Rep, Period> d) &&noexcept {
         deadline_ = now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
         if (deadline_ == 0) deadline_ = 1;
         return static_cast<Derived &&>(*this);
     }
     /// Cancels the operation when t is stopped (from any thread): operation_canceled.
-    Derived with_stop(std::stop_token t) && noexcept {
+    Derived with_stop(std::stop_token t) &&noexcept {
         stop_ = std::move(t);
         return static_cast<Derived &&>(*this);
     }

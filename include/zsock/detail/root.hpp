@@ -23,7 +23,7 @@ struct root_task {
 
         chain_ctx ctx;
         cancel_state cancel;
-        ready_node node;       // first resumption, when scheduled instead of run inline
+        ready_node node;               // first resumption, when scheduled instead of run inline
         promise_type *lprev = nullptr; // owner's list of running roots
         promise_type *lnext = nullptr;
         std::coroutine_handle<> (*on_done)(void *arg, promise_type &self) noexcept = nullptr;
@@ -42,7 +42,8 @@ struct root_task {
             bool await_ready() const noexcept { return false; }
             std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) noexcept {
                 promise_type &p = h.promise();
-                std::coroutine_handle<> next = p.on_done ? p.on_done(p.arg, p) : std::noop_coroutine();
+                std::coroutine_handle<> next =
+                    p.on_done ? p.on_done(p.arg, p) : std::noop_coroutine();
                 h.destroy();
                 return next;
             }

@@ -32,7 +32,9 @@ struct timer_node {
 inline int64_t to_ns(std::chrono::steady_clock::time_point tp) noexcept {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(tp.time_since_epoch()).count();
 }
-inline int64_t now_ns() noexcept { return to_ns(std::chrono::steady_clock::now()); }
+inline int64_t now_ns() noexcept {
+    return to_ns(std::chrono::steady_clock::now());
+}
 
 ZSOCK_API void schedule(core::io_engine *engine, ready_node *node) noexcept;
 ZSOCK_API void unschedule(core::io_engine *engine, ready_node *node) noexcept;

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <stop_token>
 #include <thread>
 
 #include "coro_test.hpp"
@@ -176,5 +177,32 @@ TEST_CASE("send to a peer that closed fails with broken_pipe or reset, never SIG
             if (!ec) co_await zsock::sleep_for(1ms);
         }
         CHECK((ec == std::errc::broken_pipe || ec == std::errc::connection_reset));
+    }());
+}
+
+TEST_CASE("with_stop on one operation: a std::stop_token stopped from another thread cancels it") {
+    zsock::event_loop loop;
+    auto l = listen_local();
+    auto c = blocking_connect(port_of(l));
+    std::stop_source src;
+    zsock::sync_wait(loop, [&]() -> task<void> {
+        auto s = co_await l.accept();
+        REQUIRE(s.has_value());
+        std::thread stopper([&] {
+            std::this_thread::sleep_for(20ms);
+            src.request_stop();
+        });
+        char buf[16];
+        auto r = co_await s->recv(buf, sizeof buf).with_stop(src.get_token());
+        stopper.join();
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error() == std::errc::operation_canceled);
+        // An already-stopped token cancels at once; the stream itself is unaffected.
+        auto r2 = co_await s->recv(buf, sizeof buf).with_stop(src.get_token());
+        CHECK(r2.error() == std::errc::operation_canceled);
+        REQUIRE(zsock_send(c, "ok", 2, 0) == 2);
+        auto r3 = co_await s->recv(buf, sizeof buf).with_timeout(5s);
+        REQUIRE(r3.has_value());
+        CHECK(std::string(buf, *r3) == "ok");
     }());
 }

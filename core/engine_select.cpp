@@ -62,8 +62,8 @@ std::unique_ptr<io_engine> make_engine(const engine_options &opts, int *err) noe
     auto e = epoll_engine::create(err);
     if (!e) return nullptr;
     e->selection_reason = fmt::format("epoll (io_uring refused: {})", why);
-    // A fallback is worth a warning-level line even at the default log level? No: it is the
-    // expected outcome on kernels without io_uring; info keeps default output quiet.
+    // Info, like the choice itself: falling back is the expected outcome where io_uring is off,
+    // not something to warn about on every start (ZSOCK_LOG=info shows the line).
     log_info("engine: {}", e->selection_reason);
     return e;
 }

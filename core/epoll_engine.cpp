@@ -1,0 +1,317 @@
+// core/epoll_engine.cpp - the readiness engine (see the header for the model).
+#include "core/epoll_engine.hpp"
+
+#include <cerrno>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include "core/sys.hpp"
+
+#ifndef SYS_epoll_pwait2
+#define SYS_epoll_pwait2 441
+#endif
+
+namespace zsock::core {
+namespace {
+
+char wake_tag; // epoll data of the wake-up eventfd
+
+constexpr int max_events = 256;
+
+int natural_side(const io_op &op) noexcept {
+    switch (op.code) {
+    case op_code::send:
+    case op_code::sendmsg:
+    case op_code::connect: return 1;
+    case op_code::poll: return (op.events & POLLIN) ? 0 : 1;
+    default: return 0;
+    }
+}
+
+short side_events(int side) noexcept { return side == 0 ? POLLIN : POLLOUT; }
+
+/// Zero-timeout poll of one kernel descriptor.
+short kernel_revents(int fd, short events) noexcept {
+    pollfd p{fd, events, 0};
+    timespec zero{0, 0};
+    return sys::ppoll(&p, 1, &zero) > 0 ? p.revents : 0;
+}
+
+/// One nonblocking attempt of op on a kernel socket.
+long perform_native(io_op &op, int fd) noexcept {
+    switch (op.code) {
+    case op_code::recv:
+        return sys::recvfrom(fd, op.buf, op.len, op.flags | MSG_DONTWAIT, nullptr, nullptr);
+    case op_code::send:
+        return sys::sendto(fd, op.buf, op.len, op.flags | MSG_DONTWAIT | MSG_NOSIGNAL, nullptr, 0);
+    case op_code::recvmsg: return sys::recvmsg(fd, op.msg, op.flags | MSG_DONTWAIT);
+    case op_code::sendmsg: return sys::sendmsg(fd, op.msg, op.flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+    case op_code::accept:
+        return sys::accept4(fd, op.addr, op.addr ? &op.addrlen : nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    case op_code::connect: {
+        if (op.aux == 0) {
+            op.aux = 1;
+            long r = sys::connect(fd, op.addr, op.addrlen);
+            return r == -EINPROGRESS ? -EAGAIN : r;
+        }
+        int err = 0;
+        socklen_t len = sizeof err;
+        long r = sys::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (r < 0) return r;
+        if (err) return -err;
+        sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        r = sys::getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &plen);
+        return r == -ENOTCONN ? -EAGAIN : r; // woken before the handshake finished
+    }
+    case op_code::poll: {
+        short rev = kernel_revents(fd, op.events);
+        return rev ? rev : -EAGAIN;
+    }
+    }
+    return -EINVAL;
+}
+
+} // namespace
+
+std::unique_ptr<epoll_engine> epoll_engine::create(int *err) noexcept {
+    std::unique_ptr<epoll_engine> e(new (std::nothrow) epoll_engine);
+    if (!e) {
+        *err = -ENOMEM;
+        return nullptr;
+    }
+    long ep = sys::call(SYS_epoll_create1, EPOLL_CLOEXEC);
+    if (ep < 0) {
+        *err = static_cast<int>(ep);
+        return nullptr;
+    }
+    e->epfd_ = static_cast<int>(ep);
+    long ev = sys::eventfd2(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ev < 0) {
+        *err = static_cast<int>(ev);
+        return nullptr;
+    }
+    e->evfd_ = static_cast<int>(ev);
+    epoll_event reg{};
+    reg.events = EPOLLIN | EPOLLET;
+    reg.data.ptr = &wake_tag;
+    long r = sys::call(SYS_epoll_ctl, e->epfd_, EPOLL_CTL_ADD, e->evfd_, &reg);
+    if (r < 0) {
+        *err = static_cast<int>(r);
+        return nullptr;
+    }
+    e->bind_thread();
+    return e;
+}
+
+epoll_engine::~epoll_engine() {
+    if (evfd_ >= 0) sys::close(evfd_);
+    if (epfd_ >= 0) sys::close(epfd_);
+}
+
+epoll_engine::desc *epoll_engine::alloc_desc() noexcept {
+    if (!free_) {
+        constexpr int batch = 256;
+        std::unique_ptr<desc[]> block(new (std::nothrow) desc[batch]);
+        if (!block) return nullptr;
+        try {
+            blocks_.push_back(std::move(block));
+        } catch (...) {
+            return nullptr;
+        }
+        desc *b = blocks_.back().get();
+        for (int i = 0; i < batch; ++i) {
+            b[i].next_free = free_;
+            free_ = &b[i];
+        }
+    }
+    desc *d = free_;
+    free_ = d->next_free;
+    *d = desc{};
+    return d;
+}
+
+int epoll_engine::attach(int fd, unsigned flags, io_desc **out) noexcept {
+    desc *d = alloc_desc();
+    if (!d) return -ENOMEM;
+    d->engine = this;
+    d->fd = fd;
+    d->flags = flags;
+    epoll_event reg{};
+    reg.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    reg.data.ptr = d;
+    long r = sys::call(SYS_epoll_ctl, epfd_, EPOLL_CTL_ADD, fd, &reg);
+    if (r < 0) {
+        d->next_free = free_;
+        free_ = d;
+        return static_cast<int>(r);
+    }
+    *out = d;
+    return 0;
+}
+
+void epoll_engine::detach(io_desc *base) noexcept {
+    auto *d = static_cast<desc *>(base);
+    if (d->detached) return;
+    d->detached = true;
+    for (auto &q : d->q) {
+        while (io_op *op = q.head) {
+            dequeue(*d, *op);
+            complete_later(*op, -ECANCELED);
+        }
+    }
+    sys::call(SYS_epoll_ctl, epfd_, EPOLL_CTL_DEL, d->fd, nullptr);
+    d->next_free = graveyard_;
+    graveyard_ = d;
+}
+
+void epoll_engine::enqueue(desc &d, int side, io_op &op) noexcept {
+    queue &q = d.q[side];
+    op.qnext = nullptr;
+    op.qprev = q.tail;
+    if (q.tail) q.tail->qnext = &op;
+    else q.head = &op;
+    q.tail = &op;
+    op.state = side == side_in ? queued_in : queued_out;
+}
+
+void epoll_engine::dequeue(desc &d, io_op &op) noexcept {
+    queue &q = d.q[op.state == queued_in ? side_in : side_out];
+    if (op.qprev) op.qprev->qnext = op.qnext;
+    else q.head = op.qnext;
+    if (op.qnext) op.qnext->qprev = op.qprev;
+    else q.tail = op.qprev;
+    op.qprev = op.qnext = nullptr;
+    op.state = idle;
+}
+
+// One attempt (or a few, for hooked objects). -EAGAIN: *side says which queue to wait in.
+long epoll_engine::attempt(desc &d, io_op &op, int *side) noexcept {
+    int nat = natural_side(op);
+    *side = nat;
+    if (!(d.flags & desc_hooked) && d.perform == nullptr) {
+        if (!d.ready[nat]) return -EAGAIN; // known not ready: wait for the next edge
+        long r = perform_native(op, d.fd);
+        if (r == -EAGAIN) {
+            d.ready[nat] = false;
+        } else if ((d.flags & desc_stream) && r > 0 && (op.code == op_code::recv || op.code == op_code::send) &&
+                   static_cast<std::size_t>(r) < op.len && !(nat == side_in && d.hangup)) {
+            // A short stream read drained the socket; a short send filled its buffer. Either way
+            // any later change of state is reported by the next epoll_wait, so the next call can
+            // wait for it without a syscall. Not after a hang-up was reported: the end of stream
+            // (or error) is then still to be read, and no new edge will announce it.
+            d.ready[nat] = false;
+        }
+        return r;
+    }
+    // Through the object; a hooked object may need the other direction first (a TLS read that
+    // must write) or may already hold what we want above the kernel.
+    for (int tries = 0; tries < 4; ++tries) {
+        long r = d.perform(op);
+        if (r != -EAGAIN) return r;
+        short kev = side_events(nat);
+        int pr = hooked_wait_events(d.fd, side_events(nat), &kev);
+        if (pr < 0) return pr;
+        if (pr > 0) continue;
+        if (kev == 0) kev = side_events(nat);
+        if (kernel_revents(d.fd, kev)) continue;
+        *side = ((kev & POLLOUT) && !(kev & POLLIN)) ? side_out : side_in;
+        return -EAGAIN;
+    }
+    return -EAGAIN;
+}
+
+bool epoll_engine::start(io_op &op) noexcept {
+    auto &d = *static_cast<desc *>(op.desc);
+    if (d.detached) {
+        op.result = -EBADF;
+        return true;
+    }
+    op.aux = 0;
+    int side = natural_side(op);
+    if (d.q[side].head) { // keep FIFO order behind the operations already waiting
+        enqueue(d, side, op);
+        return false;
+    }
+    long r = attempt(d, op, &side);
+    if (r != -EAGAIN) {
+        op.result = r;
+        return true;
+    }
+    enqueue(d, side, op);
+    return false;
+}
+
+void epoll_engine::cancel(io_op &op) noexcept {
+    if (op.state == idle) return; // completed already, or never started
+    dequeue(*static_cast<desc *>(op.desc), op);
+    complete_later(op, -ECANCELED);
+}
+
+void epoll_engine::abandon(io_op &op) noexcept {
+    if (op.state != idle) dequeue(*static_cast<desc *>(op.desc), op);
+    unschedule(&op);
+}
+
+void epoll_engine::run_queue(desc &d, int side) noexcept {
+    while (io_op *op = d.q[side].head) {
+        int want;
+        long r = attempt(d, *op, &want);
+        if (r == -EAGAIN) {
+            if (want == side) return; // head of line waits for the next edge
+            dequeue(d, *op);
+            enqueue(d, want, *op);
+            continue;
+        }
+        dequeue(d, *op);
+        op->result = r;
+        resume(op->handle); // may start, cancel or detach anything, d included
+        if (d.detached) return;
+    }
+}
+
+void epoll_engine::on_event(desc &d, uint32_t ev) noexcept {
+    if (d.detached) return;
+    if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) d.ready[side_in] = true;
+    if (ev & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) d.hangup = true;
+    if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) d.ready[side_out] = true;
+    bool hooked = (d.flags & desc_hooked) || d.perform;
+    if (d.ready[side_in] || hooked) run_queue(d, side_in);
+    if (!d.detached && (d.ready[side_out] || hooked)) run_queue(d, side_out);
+}
+
+void epoll_engine::poll(int64_t timeout_ns) noexcept {
+    epoll_event evs[max_events];
+    long n = -ENOSYS;
+    ++stats_.submits;
+    if (has_pwait2_) {
+        timespec ts{timeout_ns / 1000000000, timeout_ns % 1000000000};
+        n = sys::call(SYS_epoll_pwait2, epfd_, evs, max_events, timeout_ns < 0 ? nullptr : &ts, nullptr, 8);
+        if (n == -ENOSYS) has_pwait2_ = false;
+    }
+    if (!has_pwait2_) {
+        long ms = timeout_ns < 0 ? -1 : (timeout_ns + 999999) / 1000000;
+        n = sys::call(SYS_epoll_pwait, epfd_, evs, max_events, ms, nullptr, 8);
+    }
+    for (long i = 0; i < n; ++i) {
+        if (evs[i].data.ptr == &wake_tag) {
+            uint64_t v;
+            sys::read(evfd_, &v, sizeof v);
+            continue;
+        }
+        on_event(*static_cast<desc *>(evs[i].data.ptr), evs[i].events);
+    }
+    while (desc *d = graveyard_) {
+        graveyard_ = d->next_free;
+        d->next_free = free_;
+        free_ = d;
+    }
+}
+
+void epoll_engine::wake() noexcept {
+    uint64_t one = 1;
+    sys::write(evfd_, &one, sizeof one);
+}
+
+} // namespace zsock::core

@@ -1,0 +1,394 @@
+// core/uring_engine.cpp - the io_uring engine: requests, submission, dispatch, cancellation.
+// Setup and the capability probe are in uring_probe.cpp; the multishot recv/accept paths in
+// uring_multishot.cpp.
+#include "core/uring_engine.hpp"
+
+#include <cstring>
+#include <poll.h>
+
+#include "core/sys.hpp"
+
+namespace zsock::core {
+
+// ---- pools --------------------------------------------------------------------------------
+
+uring_engine::req *uring_engine::alloc_req(req::kind_t k, udesc *d, io_op *op) noexcept {
+    if (!free_reqs_) {
+        constexpr int batch = 256;
+        std::unique_ptr<req[]> block(new (std::nothrow) req[batch]);
+        if (!block) return nullptr;
+        try {
+            req_blocks_.push_back(std::move(block));
+        } catch (...) {
+            return nullptr;
+        }
+        req *b = req_blocks_.back().get();
+        for (int i = 0; i < batch; ++i) {
+            b[i].next_free = free_reqs_;
+            free_reqs_ = &b[i];
+        }
+    }
+    req *r = free_reqs_;
+    free_reqs_ = r->next_free;
+    r->kind = k;
+    r->cancel_sent = false;
+    r->touches_memory = false;
+    r->op = op;
+    r->d = d;
+    if (d) ++d->refs;
+    return r;
+}
+
+void uring_engine::free_req(req *r) noexcept {
+    udesc *d = r->d;
+    r->op = nullptr;
+    r->d = nullptr;
+    r->next_free = free_reqs_;
+    free_reqs_ = r;
+    if (d) put_desc(d);
+}
+
+uring_engine::udesc *uring_engine::alloc_desc() noexcept {
+    if (!free_descs_) {
+        constexpr int batch = 256;
+        std::unique_ptr<udesc[]> block(new (std::nothrow) udesc[batch]);
+        if (!block) return nullptr;
+        try {
+            desc_blocks_.push_back(std::move(block));
+        } catch (...) {
+            return nullptr;
+        }
+        udesc *b = desc_blocks_.back().get();
+        for (int i = 0; i < batch; ++i) {
+            b[i].next_free = free_descs_;
+            free_descs_ = &b[i];
+        }
+    }
+    udesc *d = free_descs_;
+    free_descs_ = d->next_free;
+    return d;
+}
+
+void uring_engine::put_desc(udesc *d) noexcept {
+    if (--d->refs > 0) return;
+    d->accepted.clear();
+    d->accepted.shrink_to_fit();
+    *d = udesc{};
+    d->next_free = free_descs_;
+    free_descs_ = d;
+}
+
+io_uring_sqe *uring_engine::get_sqe() noexcept {
+    io_uring_sqe *sqe = io_uring_get_sqe(&ring_);
+    if (!sqe) {
+        // SQ full: flush it now rather than fail; the turn's submit-and-wait picks up the rest.
+        io_uring_submit(&ring_);
+        sqe = io_uring_get_sqe(&ring_);
+    }
+    return sqe;
+}
+
+void uring_engine::push(waitq &q, io_op &op) noexcept {
+    op.qnext = nullptr;
+    op.qprev = q.tail;
+    if (q.tail) q.tail->qnext = &op;
+    else q.head = &op;
+    q.tail = &op;
+}
+
+void uring_engine::remove(waitq &q, io_op &op) noexcept {
+    if (op.qprev) op.qprev->qnext = op.qnext;
+    else q.head = op.qnext;
+    if (op.qnext) op.qnext->qprev = op.qprev;
+    else q.tail = op.qprev;
+    op.qprev = op.qnext = nullptr;
+}
+
+// ---- descriptors --------------------------------------------------------------------------
+
+int uring_engine::attach(int fd, unsigned flags, io_desc **out) noexcept {
+    udesc *d = alloc_desc();
+    if (!d) return -ENOMEM;
+    d->engine = this;
+    d->fd = fd;
+    d->flags = flags;
+    d->refs = 1;
+    *out = d;
+    return 0;
+}
+
+void uring_engine::detach(io_desc *base) noexcept {
+    auto *d = static_cast<udesc *>(base);
+    if (d->detached) return;
+    d->detached = true;
+    while (io_op *op = d->readers.head) {
+        remove(d->readers, *op);
+        op->state = s_idle;
+        complete_later(*op, -ECANCELED);
+    }
+    while (io_op *op = d->acceptors.head) {
+        remove(d->acceptors, *op);
+        op->state = s_idle;
+        complete_later(*op, -ECANCELED);
+    }
+    while (d->q_head >= 0) {
+        int32_t bid = d->q_head;
+        d->q_head = buf_next_[bid];
+        recycle(static_cast<uint32_t>(bid));
+    }
+    d->q_tail = -1;
+    d->q_count = 0;
+    for (int kfd : d->accepted) sys::close(kfd);
+    d->accepted.clear();
+    if (d->refs > 1) {
+        // Requests still name this fd. Cancel them all by fd and submit now: the caller closes
+        // the fd right after, and a request the kernel still held would keep the socket alive.
+        if (io_uring_sqe *sqe = get_sqe()) {
+            io_uring_prep_cancel_fd(sqe, d->fd, IORING_ASYNC_CANCEL_ALL);
+            io_uring_sqe_set_data64(sqe, 0);
+        }
+        io_uring_submit(&ring_);
+    }
+    put_desc(d);
+}
+
+// ---- starting operations ------------------------------------------------------------------
+
+bool uring_engine::start(io_op &op) noexcept {
+    auto &d = *static_cast<udesc *>(op.desc);
+    if (d.detached) {
+        op.result = -EBADF;
+        return true;
+    }
+    op.aux = 0;
+    if ((d.flags & desc_hooked) || d.perform) return start_hooked(op, d);
+    if (op.code == op_code::recv && (d.flags & desc_stream) && br_ && !d.no_multishot) {
+        if (op.flags == 0) return start_recv_ms(op, d);
+        if (d.ms_recv || d.q_head >= 0 || !d.readers.empty()) {
+            op.result = -EOPNOTSUPP; // flags on a stream already read through the buffer ring
+            return true;
+        }
+        d.no_multishot = true;
+    }
+    if (op.code == op_code::accept && (d.flags & desc_listener) && ms_accept_ok_)
+        return start_accept_ms(op, d);
+    return submit_op(op, d);
+}
+
+bool uring_engine::submit_op(io_op &op, udesc &d) noexcept {
+    io_uring_sqe *sqe = get_sqe();
+    req *r = sqe ? alloc_req(req::k_op, &d, &op) : nullptr;
+    if (!r) {
+        if (sqe) io_uring_prep_nop(sqe), io_uring_sqe_set_data64(sqe, 0);
+        op.result = -ENOMEM;
+        return true;
+    }
+    r->touches_memory = true;
+    switch (op.code) {
+    case op_code::recv: io_uring_prep_recv(sqe, d.fd, op.buf, op.len, op.flags); break;
+    case op_code::send: io_uring_prep_send(sqe, d.fd, op.buf, op.len, op.flags | MSG_NOSIGNAL); break;
+    case op_code::recvmsg:
+        io_uring_prep_recvmsg(sqe, d.fd, op.msg, static_cast<unsigned>(op.flags));
+        break;
+    case op_code::sendmsg:
+        io_uring_prep_sendmsg(sqe, d.fd, op.msg, static_cast<unsigned>(op.flags | MSG_NOSIGNAL));
+        break;
+    case op_code::accept:
+        io_uring_prep_accept(sqe, d.fd, op.addr, op.addr ? &op.addrlen : nullptr,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+        break;
+    case op_code::connect: io_uring_prep_connect(sqe, d.fd, op.addr, op.addrlen); break;
+    case op_code::poll:
+        io_uring_prep_poll_add(sqe, d.fd, static_cast<unsigned>(op.events));
+        r->touches_memory = false;
+        break;
+    }
+    io_uring_sqe_set_data(sqe, r);
+    op.engine_ref = r;
+    op.state = s_kernel;
+    return false;
+}
+
+// Objects with poll hooks: their own nonblocking call, then a poll for what prepare() asks.
+bool uring_engine::start_hooked(io_op &op, udesc &d) noexcept {
+    short want = (op.code == op_code::send || op.code == op_code::sendmsg || op.code == op_code::connect)
+                     ? POLLOUT
+                     : (op.code == op_code::poll ? op.events : POLLIN);
+    for (int tries = 0; tries < 4; ++tries) {
+        long r = d.perform ? d.perform(op) : -EOPNOTSUPP;
+        if (r != -EAGAIN) {
+            op.result = r;
+            return true;
+        }
+        short kev = want;
+        int pr = hooked_wait_events(d.fd, want, &kev);
+        if (pr < 0) {
+            op.result = pr;
+            return true;
+        }
+        if (pr > 0) continue;
+        arm_hooked_poll(op, d, kev ? kev : want);
+        return false;
+    }
+    arm_hooked_poll(op, d, want);
+    return false;
+}
+
+void uring_engine::arm_hooked_poll(io_op &op, udesc &d, short kev) noexcept {
+    io_uring_sqe *sqe = get_sqe();
+    req *r = sqe ? alloc_req(req::k_hooked, &d, &op) : nullptr;
+    if (!r) {
+        if (sqe) io_uring_prep_nop(sqe), io_uring_sqe_set_data64(sqe, 0);
+        complete_later(op, -ENOMEM);
+        return;
+    }
+    io_uring_prep_poll_add(sqe, d.fd, static_cast<unsigned>(kev));
+    io_uring_sqe_set_data(sqe, r);
+    op.engine_ref = r;
+    op.state = s_kernel;
+}
+
+void uring_engine::on_hooked(req *r, int res) noexcept {
+    io_op *op = r->op;
+    udesc *d = r->d;
+    bool was_cancelled = r->cancel_sent;
+    ++d->refs; // keep d while op's coroutine runs
+    free_req(r);
+    if (op) {
+        op->state = s_idle;
+        op->engine_ref = nullptr;
+        if (res < 0 && res != -EINTR) {
+            op->result = res; // -ECANCELED (cancel, detach) or a poll error
+            resume(op->handle);
+        } else if (was_cancelled || d->detached) {
+            op->result = -ECANCELED;
+            resume(op->handle);
+        } else if (start_hooked(*op, *d)) {
+            resume(op->handle);
+        }
+    }
+    put_desc(d);
+}
+
+// ---- cancellation -------------------------------------------------------------------------
+
+void uring_engine::cancel_req(req *r) noexcept {
+    if (r->cancel_sent) return;
+    io_uring_sqe *sqe = get_sqe();
+    if (!sqe) return;
+    r->cancel_sent = true;
+    io_uring_prep_cancel(sqe, r, 0);
+    io_uring_sqe_set_data64(sqe, 0);
+}
+
+void uring_engine::cancel(io_op &op) noexcept {
+    switch (op.state) {
+    case s_kernel: cancel_req(static_cast<req *>(op.engine_ref)); break;
+    case s_reader:
+        remove(static_cast<udesc *>(op.desc)->readers, op);
+        op.state = s_idle;
+        complete_later(op, -ECANCELED);
+        break;
+    case s_acceptor:
+        remove(static_cast<udesc *>(op.desc)->acceptors, op);
+        op.state = s_idle;
+        complete_later(op, -ECANCELED);
+        break;
+    default: break;
+    }
+}
+
+void uring_engine::abandon(io_op &op) noexcept {
+    switch (op.state) {
+    case s_kernel: {
+        auto *r = static_cast<req *>(op.engine_ref);
+        r->op = nullptr; // its completion is dropped
+        if (r->touches_memory) {
+            // The SQE points into the dying awaiter (buffer, msghdr, address). Make sure it was
+            // submitted, then cancel it synchronously: when this returns the kernel has let go.
+            if (io_uring_sq_ready(&ring_) > 0) io_uring_submit(&ring_);
+            io_uring_sync_cancel_reg reg{};
+            reg.addr = reinterpret_cast<uint64_t>(r);
+            reg.timeout.tv_sec = -1;
+            reg.timeout.tv_nsec = -1;
+            io_uring_register_sync_cancel(&ring_, &reg);
+            r->cancel_sent = true;
+            ++stats_.sync_cancels;
+        } else {
+            cancel_req(r);
+        }
+        break;
+    }
+    case s_reader: remove(static_cast<udesc *>(op.desc)->readers, op); break;
+    case s_acceptor: remove(static_cast<udesc *>(op.desc)->acceptors, op); break;
+    default: break;
+    }
+    op.state = s_idle;
+    op.engine_ref = nullptr;
+    unschedule(&op);
+}
+
+// ---- the loop turn ------------------------------------------------------------------------
+
+void uring_engine::poll(int64_t timeout_ns) noexcept {
+    ++stats_.submits;
+    if (timeout_ns == 0) {
+        io_uring_submit_and_get_events(&ring_);
+    } else {
+        __kernel_timespec ts{timeout_ns / 1000000000, timeout_ns % 1000000000};
+        io_uring_cqe *cqe = nullptr;
+        io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, timeout_ns < 0 ? nullptr : &ts, nullptr);
+    }
+    // Copy a batch out and release the CQ slots before dispatching: the coroutines resumed
+    // below may submit, cancel synchronously, or run task work, all of which post CQEs.
+    constexpr unsigned batch = 256;
+    for (;;) {
+        io_uring_cqe *cqes[batch];
+        unsigned n = io_uring_peek_batch_cqe(&ring_, cqes, batch);
+        if (n == 0) break;
+        struct item {
+            uint64_t ud;
+            int res;
+            uint32_t flags;
+        } items[batch];
+        for (unsigned i = 0; i < n; ++i) items[i] = {cqes[i]->user_data, cqes[i]->res, cqes[i]->flags};
+        io_uring_cq_advance(&ring_, n);
+        for (unsigned i = 0; i < n; ++i) dispatch(items[i].ud, items[i].res, items[i].flags);
+        if (n < batch) break;
+    }
+}
+
+void uring_engine::dispatch(uint64_t ud, int res, uint32_t flags) noexcept {
+    if (ud == 0 || ud == LIBURING_UDATA_TIMEOUT) return; // cancel requests, internal timeouts
+    auto *r = reinterpret_cast<req *>(ud);
+    switch (r->kind) {
+    case req::k_op: {
+        io_op *op = r->op;
+        free_req(r);
+        if (!op) return; // abandoned
+        op->state = s_idle;
+        op->engine_ref = nullptr;
+        op->result = res;
+        resume(op->handle);
+        return;
+    }
+    case req::k_hooked: on_hooked(r, res); return;
+    case req::k_ms_recv: on_ms_recv(r, res, flags); return;
+    case req::k_ms_accept: on_ms_accept(r, res, flags); return;
+    case req::k_wake: arm_wake(); return;
+    }
+}
+
+void uring_engine::arm_wake() noexcept {
+    io_uring_sqe *sqe = get_sqe();
+    if (!sqe) return;
+    io_uring_prep_read(sqe, evfd_, &wake_buf_, sizeof wake_buf_, 0);
+    io_uring_sqe_set_data(sqe, &wake_req_);
+}
+
+void uring_engine::wake() noexcept {
+    uint64_t one = 1;
+    sys::write(evfd_, &one, sizeof one);
+}
+
+} // namespace zsock::core

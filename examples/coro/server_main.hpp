@@ -1,0 +1,90 @@
+// examples/coro/server_main.hpp - what the example servers share: N loops, each with its own
+// SO_REUSEPORT listener on the same port, a "listening on ADDR:PORT" line, and a clean exit on
+// SIGINT/SIGTERM.
+#pragma once
+
+#include <csignal>
+#include <cstdio>
+#include <functional>
+#include <system_error>
+
+#include <zsock/coro.hpp>
+#include <zsock/loop_group.hpp>
+#include <zsock/signal.hpp>
+
+#include "cli.hpp"
+
+namespace example {
+
+using handler = std::function<zsock::task<void>(zsock::tcp_stream)>;
+
+/// The accept loop of one event loop: each connection runs handle(stream) in the loop's scope.
+inline zsock::task<void> accept_loop(zsock::tcp_listener l, handler handle) {
+    zsock::scope conns;
+    for (;;) {
+        auto s = co_await l.accept();
+        if (!s) {
+            if (s.error() == std::errc::operation_canceled) break;
+            continue; // EMFILE and friends: the listener backs off by itself
+        }
+        conns.spawn(handle(std::move(*s)));
+    }
+    conns.cancel();
+    co_await conns.join();
+}
+
+/// Binds, prints the address, serves on c.threads loops until SIGINT/SIGTERM. Returns the exit
+/// status.
+inline int serve(const cli &c, const char *prog, handler handle) {
+    // Signals first, so that one arriving during start-up is not lost.
+    zsock::event_loop::options lo;
+    lo.backend = c.backend;
+    try {
+        zsock::event_loop main_loop(lo);
+        zsock::signal_set sigs{SIGINT, SIGTERM};
+
+        auto ep = zsock::endpoint::from(c.bind, static_cast<uint16_t>(c.port));
+        if (!ep) {
+            std::fprintf(stderr, "%s: bad bind address '%s'\n", prog, c.bind.c_str());
+            return 2;
+        }
+        zsock::tcp_listener::options opts;
+        opts.reuse_port = true;
+        // The first listener picks the port (0 = any); the other loops bind the same one.
+        auto first = zsock::tcp_listener::bind(*ep, opts, &main_loop);
+        if (!first) {
+            std::fprintf(stderr, "%s: cannot listen on %s: %s\n", prog, ep->to_string().c_str(),
+                         first.error().message().c_str());
+            return 1;
+        }
+        auto bound = first->local_endpoint().value();
+        int first_fd = first->release(); // handed to loop 0 below
+
+        zsock::loop_group::options go;
+        go.loop = lo;
+        zsock::loop_group group(c.threads, go);
+        group.start([&](zsock::event_loop &loop, unsigned i) -> zsock::task<void> {
+            zsock::tcp_listener l;
+            if (i == 0) {
+                l = zsock::tcp_listener::adopt(first_fd, &loop).value();
+            } else {
+                l = zsock::tcp_listener::bind(bound, opts, &loop).value();
+            }
+            return accept_loop(std::move(l), handle);
+        });
+        std::printf("listening on %s\n", bound.to_string().c_str());
+        std::printf("backend %s\n", zsock::to_string(main_loop.backend()));
+        std::fflush(stdout);
+
+        auto sig = zsock::sync_wait(main_loop, sigs.wait());
+        if (sig) std::fprintf(stderr, "%s: signal %d, shutting down\n", prog, *sig);
+        group.stop();
+        group.join();
+        return 0;
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "%s: %s\n", prog, e.what());
+        return 1;
+    }
+}
+
+} // namespace example

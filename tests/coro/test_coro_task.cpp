@@ -1,0 +1,240 @@
+// task<T>, sync_wait, timers, when_all, when_any, scope: the coroutine machinery itself.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <stdexcept>
+
+#include "coro_test.hpp"
+
+using namespace std::chrono_literals;
+using zsock::task;
+
+namespace {
+
+task<int> answer() { co_return 42; }
+task<int> add(int a, int b) { co_return a + b; }
+task<void> boom() {
+    throw std::runtime_error("boom");
+    co_return;
+}
+task<int> deep(int n) {
+    if (n == 0) co_return 0;
+    co_return 1 + co_await deep(n - 1);
+}
+task<void> set_flag(bool *flag) {
+    *flag = true;
+    co_return;
+}
+// Spawned tasks outlive the statement that spawns them, so they take what they need as
+// parameters (copied into the frame), never as lambda captures.
+task<void> count_after(int *done, std::chrono::milliseconds d) {
+    co_await zsock::sleep_for(d);
+    ++*done;
+}
+task<void> count_cancelled(int *cancelled, int sleeps) {
+    for (int i = 0; i < sleeps; ++i) {
+        auto r = co_await zsock::sleep_for(10s);
+        if (!r) ++*cancelled;
+    }
+}
+task<void> fail_after(std::chrono::milliseconds d) {
+    co_await zsock::sleep_for(d);
+    throw std::runtime_error("child failed");
+}
+
+} // namespace
+
+TEST_CASE("the loop runs the engine ZSOCK_BACKEND asks for") {
+    zsock::event_loop loop;
+    if (coro_test::forced_backend()) CHECK(loop.backend() == coro_test::expected_backend());
+    CHECK(!loop.backend_reason().empty());
+}
+
+TEST_CASE("task: values, exceptions, laziness, deep chains") {
+    zsock::event_loop loop;
+    CHECK(zsock::sync_wait(loop, answer()) == 42);
+    CHECK(zsock::sync_wait(loop, add(2, 3)) == 5);
+    CHECK_THROWS_WITH(zsock::sync_wait(loop, boom()), "boom");
+
+    bool ran = false;
+    auto lazy = set_flag(&ran);
+    CHECK_FALSE(ran); // nothing runs before it is awaited
+    zsock::sync_wait(loop, std::move(lazy));
+    CHECK(ran);
+
+    // Symmetric transfer: a chain a million deep does not recurse on the stack. GCC turns the
+    // transfer into a tail call only when optimising, so sanitizer builds (-O1 + instrumentation)
+    // check a shallower chain.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    constexpr int depth = 2000;
+#else
+    constexpr int depth = 1000000;
+#endif
+    CHECK(zsock::sync_wait(loop, deep(depth)) == depth);
+}
+
+TEST_CASE("task: exceptions propagate through awaiting tasks") {
+    zsock::event_loop loop;
+    auto outer = []() -> task<int> {
+        try {
+            co_await boom();
+        } catch (const std::runtime_error &e) {
+            co_return 7;
+        }
+        co_return 0;
+    };
+    CHECK(zsock::sync_wait(loop, outer()) == 7);
+}
+
+TEST_CASE("sleep_for waits at least the duration; sleep_until in the past still yields") {
+    zsock::event_loop loop;
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = zsock::sync_wait(loop, []() -> task<zsock::result<void>> { co_return co_await zsock::sleep_for(30ms); }());
+    CHECK(r.has_value());
+    CHECK(std::chrono::steady_clock::now() - t0 >= 30ms);
+    auto r2 = zsock::sync_wait(loop, []() -> task<zsock::result<void>> {
+        co_return co_await zsock::sleep_until(std::chrono::steady_clock::now() - 1s);
+    }());
+    CHECK(r2.has_value());
+}
+
+TEST_CASE("when_all runs children concurrently and keeps their order") {
+    zsock::event_loop loop;
+    auto delayed = [](int v, std::chrono::milliseconds d) -> task<int> {
+        co_await zsock::sleep_for(d);
+        co_return v;
+    };
+    auto t0 = std::chrono::steady_clock::now();
+    auto [a, b, c] = zsock::sync_wait(loop, zsock::when_all(delayed(1, 60ms), delayed(2, 60ms), delayed(3, 10ms)));
+    auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(a == 1);
+    CHECK(b == 2);
+    CHECK(c == 3);
+    CHECK(took < 1s); // concurrent, not 130 ms in sequence (generous bound: no timing assertion)
+
+    std::vector<task<int>> v;
+    for (int i = 0; i < 50; ++i) v.push_back(delayed(i, 1ms));
+    auto all = zsock::sync_wait(loop, zsock::when_all(std::move(v)));
+    REQUIRE(all.size() == 50);
+    for (int i = 0; i < 50; ++i) CHECK(all[i] == i);
+}
+
+TEST_CASE("when_all: a failing child cancels its siblings, then the failure is rethrown") {
+    zsock::event_loop loop;
+    bool sibling_cancelled = false;
+    auto sleeper = [&]() -> task<void> {
+        auto r = co_await zsock::sleep_for(10s);
+        sibling_cancelled = !r && r.error() == std::errc::operation_canceled;
+    };
+    auto failing = []() -> task<void> {
+        co_await zsock::sleep_for(5ms);
+        throw std::runtime_error("child failed");
+    };
+    auto t0 = std::chrono::steady_clock::now();
+    CHECK_THROWS_WITH(zsock::sync_wait(loop, zsock::when_all(sleeper(), failing())), "child failed");
+    CHECK(sibling_cancelled);
+    CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+}
+
+TEST_CASE("when_any: the first wins, the losers are cancelled and have stopped") {
+    zsock::event_loop loop;
+    int loser_state = 0; // 1 = running, 2 = finished after cancellation
+    auto slow = [&]() -> task<int> {
+        loser_state = 1;
+        auto r = co_await zsock::sleep_for(10s);
+        loser_state = (!r && r.error() == std::errc::operation_canceled) ? 2 : 3;
+        co_return 1;
+    };
+    auto fast = []() -> task<int> {
+        co_await zsock::sleep_for(5ms);
+        co_return 2;
+    };
+    auto r = zsock::sync_wait(loop, zsock::when_any(slow(), fast()));
+    CHECK(r.index() == 1);
+    CHECK(std::get<1>(r) == 2);
+    CHECK(loser_state == 2); // it really stopped before when_any returned
+
+    std::vector<task<int>> v;
+    v.push_back(slow());
+    v.push_back(fast());
+    auto [idx, val] = zsock::sync_wait(loop, zsock::when_any(std::move(v)));
+    CHECK(idx == 1);
+    CHECK(val == 2);
+}
+
+TEST_CASE("scope: spawn, join, failure cancels siblings, cancel()") {
+    zsock::event_loop loop;
+    int done = 0;
+    zsock::sync_wait(loop, [&]() -> task<void> {
+        zsock::scope s(loop);
+        for (int i = 0; i < 10; ++i) s.spawn(count_after(&done, std::chrono::milliseconds(i)));
+        CHECK(s.size() == 10);
+        co_await s.join();
+        CHECK(s.size() == 0);
+    }());
+    CHECK(done == 10);
+
+    int cancelled = 0;
+    auto failing_scope = [&]() -> task<void> {
+        zsock::scope s(loop);
+        for (int i = 0; i < 3; ++i) s.spawn(count_cancelled(&cancelled, 1));
+        s.spawn(fail_after(1ms));
+        co_await s.join();
+    };
+    CHECK_THROWS_WITH(zsock::sync_wait(loop, failing_scope()), "child failed");
+    CHECK(cancelled == 3);
+
+    cancelled = 0;
+    zsock::sync_wait(loop, [&]() -> task<void> {
+        zsock::scope s(loop);
+        // Two sleeps each: cancellation is sticky, so the second fails at once too.
+        for (int i = 0; i < 4; ++i) s.spawn(count_cancelled(&cancelled, 2));
+        co_await zsock::sleep_for(1ms);
+        s.cancel();
+        co_await s.join();
+    }());
+    CHECK(cancelled == 8);
+}
+
+TEST_CASE("event_loop: post from another thread, stop, run_until") {
+    zsock::event_loop loop;
+    std::atomic<int> hits{0};
+    std::thread t([&] {
+        for (int i = 0; i < 100; ++i) loop.post([&] { ++hits; });
+        loop.post([&] { loop.stop(); });
+    });
+    loop.run();
+    t.join();
+    CHECK(hits == 100);
+
+    auto t0 = std::chrono::steady_clock::now();
+    loop.run_for(20ms);
+    CHECK(std::chrono::steady_clock::now() - t0 >= 20ms);
+
+    // spawn into the loop's own scope; the loop cancels it when destroyed.
+    int cancelled = 0;
+    {
+        zsock::event_loop l2;
+        l2.spawn(count_cancelled(&cancelled, 1));
+        l2.run_for(5ms);
+    }
+    CHECK(cancelled == 1);
+}
+
+TEST_CASE("with_stop: a std::stop_token cancels a whole task from another thread") {
+    zsock::event_loop loop;
+    std::stop_source src;
+    std::thread t([&] {
+        std::this_thread::sleep_for(20ms);
+        src.request_stop();
+    });
+    auto work = []() -> task<int> {
+        auto r = co_await zsock::sleep_for(10s);
+        co_return r ? 1 : 2;
+    };
+    auto t0 = std::chrono::steady_clock::now();
+    int v = zsock::sync_wait(loop, zsock::with_stop(work(), src.get_token()));
+    t.join();
+    CHECK(v == 2);
+    CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+}

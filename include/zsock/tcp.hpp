@@ -54,6 +54,9 @@ ZSOCK_API void close_fd(int fd, core::io_desc *desc) noexcept;
 /// The engine of event_loop::current(), or null.
 ZSOCK_API core::io_engine *engine_or_current(event_loop *loop) noexcept;
 
+/// The TLS types' way in to tcp_stream's private parts (see <zsock/tls_stream.hpp>).
+struct stream_access;
+
 enum attach_kind : unsigned { attach_stream = 1, attach_listener = 2, attach_dgram = 3 };
 
 /// A transfer on a stream: recv, send.
@@ -246,6 +249,7 @@ public:
 private:
     friend class detail::connect_awaiter;
     friend class detail::accept_awaiter;
+    friend struct detail::stream_access;
     tcp_stream(int fd, core::io_desc *d) noexcept : fd_(fd), desc_(d) {}
     int fd_ = -1;
     core::io_desc *desc_ = nullptr;

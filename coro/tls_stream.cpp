@@ -8,6 +8,7 @@
 #include "core/fd_ops.hpp"
 #include "coro/poll_awaiter.hpp"
 #include "coro/tls_setup.hpp"
+#include "net/dispatch_settle.hpp"
 #include "net/socket_ops.hpp"
 #include "tls/tls_step.hpp"
 
@@ -60,8 +61,11 @@ tls_connect_awaiter::tls_connect_awaiter(const endpoint &peer, const tls_client_
         op_.result = fd;
         return;
     }
+    // Its SOL_TLS options made the dispatcher (if on) choose already; settle it all the same
+    // before the engine watches the descriptor (see net/dispatch_settle.hpp).
+    int r = net::dispatch_settle(fd);
     core::io_desc *d = nullptr;
-    int r = attach_fd(engine, fd, attach_stream, &d);
+    if (r == 0) r = attach_fd(engine, fd, attach_stream, &d);
     if (r < 0) {
         core::fd_close_any(fd);
         op_.result = r;

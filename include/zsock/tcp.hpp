@@ -177,7 +177,8 @@ class ZSOCK_API tcp_stream {
 public:
     tcp_stream() noexcept = default;
     /// Takes ownership of a connected zsock stream fd and attaches it to loop (default: this
-    /// thread's loop). On failure the fd is closed.
+    /// thread's loop). A dispatcher socket whose implementation is not chosen yet gets the
+    /// default choice here (set SO_BINDTODEVICE / TLS_NATIVE before). On failure the fd is closed.
     static result<tcp_stream> adopt(int fd, event_loop *loop = nullptr) noexcept;
     /// Connects to peer (a new socket of peer's family). Supports .with_timeout() & co.
     static detail::connect_awaiter connect(const endpoint &peer, event_loop *loop = nullptr) noexcept {
@@ -271,7 +272,8 @@ public:
     static result<tcp_listener> bind(const endpoint &ep, event_loop *loop = nullptr) noexcept {
         return bind(ep, options{}, loop);
     }
-    /// Takes ownership of a listening zsock fd (native, TLS or offloaded).
+    /// Takes ownership of a listening zsock fd (native, TLS or offloaded; an undecided dispatcher
+    /// socket gets its default choice first).
     static result<tcp_listener> adopt(int fd, event_loop *loop = nullptr) noexcept;
 
     tcp_listener(tcp_listener &&o) noexcept

@@ -11,6 +11,7 @@
 #include <zsock/tls_listener.hpp>
 #include <zsock/tls_stream.hpp>
 
+#include "coro/poll_awaiter.hpp"
 #include "coro_test.hpp"
 #include "tls/tls_support.hpp"
 #include "tls_coro_test.hpp"
@@ -19,6 +20,20 @@ using namespace std::chrono_literals;
 using namespace coro_test;
 using namespace tls_coro_test;
 using zsock::task;
+
+namespace {
+
+/// Readiness waits on an attached descriptor: the engines' poll operation.
+struct core_desc_waits {
+    zsock::core::io_desc *desc;
+    /// The revents, or -ETIMEDOUT / another -errno.
+    task<long> wait(short events, std::chrono::milliseconds limit) {
+        auto r = co_await zsock::detail::poll_awaiter(desc, events).with_timeout(limit);
+        co_return r;
+    }
+};
+
+} // namespace
 
 TEST_CASE("tls_stream: coroutine client and server, 1.5 MiB each way, close_notify both ways") {
     zsock::event_loop loop;
@@ -341,6 +356,85 @@ TEST_CASE("tls_stream: bytes held inside mbedTLS are read with nothing left in t
         co_await zsock::when_all(server(), client());
     }());
     CHECK(first_difference(got, rec) == "equal");
+}
+
+TEST_CASE("readiness waits on a TLS fd follow its poll hooks, not the kernel") {
+    // The engines' readiness wait (the poll operation: shutdown() uses it) on a TLS socket:
+    //  - records cut into pieces by the proxy make the kernel descriptor readable many times
+    //    before a whole record is there; update() answers -EAGAIN then and the wait goes on, so
+    //    when it reports POLLIN a nonblocking recv has bytes;
+    //  - bytes mbedTLS already decrypted make prepare() answer ready-now: the wait completes at
+    //    once although the kernel descriptor has nothing.
+    zsock::event_loop loop;
+    auto l = tls_listen();
+    trickle_proxy px(port_of(l));
+    int fd = -1;
+    zsock::tls_stream c;
+    zsock::sync_wait(loop, [&]() -> task<void> {
+        auto server = [&]() -> task<void> {
+            auto s = co_await l.accept().with_timeout(5s);
+            REQUIRE(s.has_value());
+            auto h = co_await s->handshake().with_timeout(20s);
+            REQUIRE(h.has_value());
+            fd = s->release();
+        };
+        auto client = [&]() -> task<void> {
+            auto cs = co_await zsock::tls_stream::connect(zsock::endpoint::loopback_v4(px.port()),
+                                                          client_options())
+                          .with_timeout(20s);
+            REQUIRE(cs.has_value());
+            c = std::move(*cs);
+        };
+        co_await zsock::when_all(server(), client());
+    }());
+    REQUIRE(fd >= 0);
+    // The server side as a plain stream on the same fd, to reach its descriptor.
+    auto s = zsock::tcp_stream::adopt(fd).value();
+    core_desc_waits waits{zsock::detail::stream_access::desc(s)};
+    const auto msg = pattern_bytes(63, 3000);
+    std::size_t early = 0;
+    zsock::sync_wait(loop, [&]() -> task<void> {
+        for (int round = 0; round < 5; ++round) {
+            auto w = co_await c.send_all(msg.data(), msg.size()); // one record, trickled
+            REQUIRE(w.ok());
+            std::vector<char> got;
+            while (got.size() < msg.size()) {
+                long ev = co_await waits.wait(POLLIN, 10s);
+                REQUIRE(ev > 0);
+                CHECK((ev & POLLIN));
+                char buf[4000];
+                ssize_t n = zsock_recv(s.native_handle(), buf, sizeof buf, MSG_DONTWAIT);
+                if (n < 0) {
+                    ++early; // woken for a piece of a record: must not happen
+                    continue;
+                }
+                REQUIRE(n > 0);
+                got.insert(got.end(), buf, buf + n);
+            }
+            CHECK(first_difference(got, msg) == "equal");
+        }
+        // A whole 16 KiB record, read 100 bytes at a time: after the first read the kernel is
+        // empty and mbedTLS holds the rest; every wait must complete at once.
+        const auto big = pattern_bytes(64, 16384);
+        auto w = co_await c.send(big.data(), big.size());
+        REQUIRE(w.has_value());
+        REQUIRE(*w == big.size());
+        std::vector<char> got;
+        while (got.size() < big.size()) {
+            long ev = co_await waits.wait(POLLIN, 10s);
+            REQUIRE(ev > 0);
+            char buf[100];
+            ssize_t n = zsock_recv(s.native_handle(), buf, sizeof buf, MSG_DONTWAIT);
+            if (n < 0) {
+                ++early;
+                continue;
+            }
+            got.insert(got.end(), buf, buf + n);
+        }
+        CHECK(first_difference(got, big) == "equal");
+    }());
+    CHECK(early == 0);
+    px.stop();
 }
 
 TEST_CASE("tls_stream: ALPN is agreed and reported on both sides") {

@@ -3,6 +3,7 @@
 
 #include "core/fd_ops.hpp"
 #include "core/io_engine.hpp"
+#include "net/dispatch_settle.hpp"
 #include "net/native_socket.hpp"
 #include "net/socket_ops.hpp"
 
@@ -80,8 +81,16 @@ connect_awaiter::connect_awaiter(const endpoint &peer, event_loop *loop) noexcep
         op_.result = fd;
         return;
     }
+    // With the dispatcher on, the connect would make the default choice anyway: make it before
+    // the engine watches the descriptor (see net/dispatch_settle.hpp).
+    int r = net::dispatch_settle(fd);
+    if (r < 0) {
+        core::fd_close_any(fd);
+        op_.result = r;
+        return;
+    }
     core::io_desc *d = nullptr;
-    int r = attach_fd(engine, fd, attach_stream, &d);
+    r = attach_fd(engine, fd, attach_stream, &d);
     if (r < 0) {
         core::fd_close_any(fd);
         op_.result = r;
@@ -135,7 +144,8 @@ result<tcp_stream> connect_awaiter::await_resume() noexcept {
 
 result<tcp_stream> tcp_stream::adopt(int fd, event_loop *loop) noexcept {
     core::io_desc *d = nullptr;
-    int r = detail::attach_fd(detail::engine_or_current(loop), fd, detail::attach_stream, &d);
+    int r = net::dispatch_settle(fd);
+    if (r == 0) r = detail::attach_fd(detail::engine_or_current(loop), fd, detail::attach_stream, &d);
     if (r < 0) {
         core::fd_close_any(fd);
         return detail::errno_code(r);
@@ -248,7 +258,8 @@ result<tcp_listener> tcp_listener::bind_protocol(const endpoint &ep, int protoco
 
 result<tcp_listener> tcp_listener::adopt(int fd, event_loop *loop) noexcept {
     core::io_desc *d = nullptr;
-    int r = detail::attach_fd(detail::engine_or_current(loop), fd, detail::attach_listener, &d);
+    int r = net::dispatch_settle(fd);
+    if (r == 0) r = detail::attach_fd(detail::engine_or_current(loop), fd, detail::attach_listener, &d);
     if (r < 0) {
         core::fd_close_any(fd);
         return detail::errno_code(r);

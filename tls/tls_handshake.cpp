@@ -138,19 +138,29 @@ int flush_pending(tls_session &s) {
     return s.owner->fail(s, -map_data_error(s, r));
 }
 
+int close_notify_step(tls_session &s) {
+    if (!s.ssl_ready || s.ph != phase::established || s.owner->error) return 0;
+    if (ssl_out_pending(&s.ssl)) {
+        // What an earlier record left unsent goes first. mbedtls_ssl_close_notify() must not see
+        // it: with output pending it only flushes, reports success, and never writes the alert.
+        if (int r = flush_pending(s); r < 0) return r;
+    }
+    if (s.close_notify_sent) return 0;
+    s.close_notify_sent = true;
+    int r = mbedtls_ssl_close_notify(&s.ssl);
+    if (r == 0 || r == MBEDTLS_ERR_SSL_WANT_WRITE || r == MBEDTLS_ERR_SSL_WANT_READ)
+        return ssl_out_pending(&s.ssl) ? -EAGAIN : 0;
+    return map_data_error(s, r);
+}
+
 void send_close_notify(tls_socket &t, tls_session &s, deadline d) {
     for (;;) {
+        int r;
         {
             std::lock_guard lock(t.mu);
-            if (!s.ssl_ready || s.ph != phase::established || t.error) return;
-            if (s.close_notify_sent && !ssl_out_pending(&s.ssl)) return;
-            int r = s.close_notify_sent ? flush_pending(s) : mbedtls_ssl_close_notify(&s.ssl);
-            s.close_notify_sent = true;
-            if (r == 0 && !ssl_out_pending(&s.ssl)) return;
-            if (r != 0 && r != -EAGAIN && r != MBEDTLS_ERR_SSL_WANT_WRITE &&
-                r != MBEDTLS_ERR_SSL_WANT_READ)
-                return;
+            r = close_notify_step(s);
         }
+        if (r != -EAGAIN) return;
         if (wait_transport(t, POLLOUT, d) < 0) return;
     }
 }

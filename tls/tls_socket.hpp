@@ -204,6 +204,12 @@ int run_handshake(tls_socket &t, tls_session &s, bool may_block, deadline d,
 /// Sends pending encrypted bytes. 0 when nothing is left, -EAGAIN, or -errno. Needs t.mu.
 int flush_pending(tls_session &s);
 
+/// One nonblocking step of sending close_notify: flushes what an earlier record left, then
+/// queues the alert and flushes it. 0 when it is out (or there is no session to close: not
+/// established, or failed), -EAGAIN to be called again once the transport is writable, or -errno.
+/// Needs t.mu.
+int close_notify_step(tls_session &s);
+
 /// Sends close_notify (best effort; blocking sockets wait up to `d` for the transport).
 void send_close_notify(tls_socket &t, tls_session &s, deadline d);
 

@@ -2,9 +2,8 @@
 // that every byte comes back, for T seconds; prints round trips per second.
 //
 //   echo_client --port 41234 --connections 50 --size 64 --seconds 5 [--host 127.0.0.1]
-//              [--backend auto|epoll|io_uring] [--tls-ca CA.pem [--tls-name NAME]]
-// With --tls-ca it speaks TLS 1.2 (the TLS echo pair with echo_server --tls), verifying the
-// server against CA.pem for NAME (default localhost).
+//              [--backend auto|epoll|io_uring]
+//              [--tls --ca ca.pem [--hostname localhost]]     # TLS 1.2, server verified
 // Exit status 0 when every echoed byte matched, 1 otherwise.
 #include <chrono>
 #include <cstdio>
@@ -13,17 +12,14 @@
 #include <string>
 #include <vector>
 
-#include <fstream>
-#include <sstream>
-
 #include <zsock/coro.hpp>
+#include <zsock/tls_stream.hpp>
 
-#if __has_include(<zsock/tls_credentials.h>)
-#include <zsock/tls_credentials.h>
-#define ZSOCK_EXAMPLE_HAVE_TLS 1
-#endif
+#include "tls_files.hpp"
 
 namespace {
+
+constexpr sec_tag_t ca_tag = 1;
 
 struct stats {
     uint64_t round_trips = 0;
@@ -31,35 +27,26 @@ struct stats {
     uint64_t errors = 0;
 };
 
-zsock::task<void> run_one(zsock::endpoint ep, std::size_t size,
-                          std::chrono::steady_clock::time_point end, unsigned id, stats *st,
-                          const zsock::tls_options *tls) {
-    // (Two statements rather than `tls ? co_await a : co_await b`: GCC 12 miscompiles co_await
-    // inside a conditional expression.)
-    zsock::result<zsock::tcp_stream> c = std::errc::not_connected;
-    if (tls)
-        c = co_await zsock::tls_stream::connect(ep, *tls).with_timeout(std::chrono::seconds(5));
-    else
-        c = co_await zsock::tcp_stream::connect(ep).with_timeout(std::chrono::seconds(5));
-    if (!c) {
-        ++st->errors;
-        std::fprintf(stderr, "connect: %s\n", c.error().message().c_str());
-        co_return;
-    }
-    c->set_nodelay(true);
+/// Messages until `end`, each checked byte for byte (tcp_stream and tls_stream alike).
+template <class Stream>
+zsock::task<void> exchange(Stream &c, std::size_t size, std::chrono::steady_clock::time_point end,
+                           unsigned id, stats *st) {
+    c.set_nodelay(true);
     std::vector<char> out(size), in(size);
     uint64_t seq = 0;
     while (std::chrono::steady_clock::now() < end) {
         for (std::size_t i = 0; i < size; ++i)
             out[i] = static_cast<char>((seq * 131 + i * 7 + id) & 0xff);
-        auto w = co_await c->send_all(out.data(), out.size());
+        auto w = co_await c.send_all(out.data(), out.size());
         if (!w) {
             ++st->errors;
+            std::fprintf(stderr, "send: %s\n", w.error.message().c_str());
             co_return;
         }
-        auto r = co_await c->recv_exact(std::span<char>(in));
+        auto r = co_await c.recv_exact(std::span<char>(in));
         if (!r) {
             ++st->errors;
+            std::fprintf(stderr, "recv: %s\n", r.error.message().c_str());
             co_return;
         }
         if (in != out) ++st->mismatches;
@@ -68,65 +55,89 @@ zsock::task<void> run_one(zsock::endpoint ep, std::size_t size,
     }
 }
 
+zsock::task<void> run_one(zsock::endpoint ep, std::size_t size,
+                          std::chrono::steady_clock::time_point end, unsigned id, stats *st) {
+    auto c = co_await zsock::tcp_stream::connect(ep).with_timeout(std::chrono::seconds(5));
+    if (!c) {
+        ++st->errors;
+        std::fprintf(stderr, "connect: %s\n", c.error().message().c_str());
+        co_return;
+    }
+    co_await exchange(*c, size, end, id, st);
+}
+
+zsock::task<void> run_one_tls(zsock::endpoint ep, zsock::tls_client_options opts, std::size_t size,
+                              std::chrono::steady_clock::time_point end, unsigned id, stats *st) {
+    // Connect and handshake, within one deadline.
+    auto c = co_await zsock::tls_stream::connect(ep, opts).with_timeout(std::chrono::seconds(5));
+    if (!c) {
+        ++st->errors;
+        std::fprintf(stderr, "connect: %s\n", c.error().message().c_str());
+        co_return;
+    }
+    co_await exchange(*c, size, end, id, st);
+    auto sh = co_await c->shutdown(); // close_notify
+    if (!sh) std::fprintf(stderr, "shutdown: %s\n", sh.error().message().c_str());
+}
+
+void usage(const char *prog) {
+    std::fprintf(stderr,
+                 "usage: %s --port N [--host ADDR] [--connections C] [--size S] [--seconds T] "
+                 "[--backend auto|epoll|io_uring] [--tls --ca FILE [--hostname NAME]]\n",
+                 prog);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-    std::string host = "127.0.0.1";
+    std::string host = "127.0.0.1", hostname = "localhost";
+    const char *ca = nullptr;
+    bool tls = false;
     int port = -1;
     unsigned conns = 10, seconds = 3;
     std::size_t size = 64;
     zsock::event_loop::options lo;
-    const char *tls_ca = nullptr;
-    std::string tls_name = "localhost";
-    for (int i = 1; i + 1 < argc; i += 2) {
+    for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        if (a == "--tls-ca")
-            tls_ca = argv[i + 1];
-        else if (a == "--tls-name")
-            tls_name = argv[i + 1];
-        else if (a == "--host")
-            host = argv[i + 1];
+        if (a == "--tls") {
+            tls = true;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            port = -1;
+            break;
+        }
+        const char *v = argv[++i];
+        if (a == "--host")
+            host = v;
         else if (a == "--port")
-            port = std::atoi(argv[i + 1]);
+            port = std::atoi(v);
         else if (a == "--connections")
-            conns = static_cast<unsigned>(std::atoi(argv[i + 1]));
+            conns = static_cast<unsigned>(std::atoi(v));
         else if (a == "--size")
-            size = static_cast<std::size_t>(std::atol(argv[i + 1]));
+            size = static_cast<std::size_t>(std::atol(v));
         else if (a == "--seconds")
-            seconds = static_cast<unsigned>(std::atoi(argv[i + 1]));
+            seconds = static_cast<unsigned>(std::atoi(v));
+        else if (a == "--ca")
+            ca = v;
+        else if (a == "--hostname")
+            hostname = v;
         else if (a == "--backend") {
-            if (!zsock::parse_backend(argv[i + 1], &lo.backend)) port = -1;
+            if (!zsock::parse_backend(v, &lo.backend)) port = -1;
         } else {
             port = -1;
             break;
         }
     }
-    if (port <= 0 || port > 65535 || conns == 0 || size == 0) {
-        std::fprintf(stderr,
-                     "usage: %s --port N [--host ADDR] [--connections C] [--size S] [--seconds T] "
-                     "[--backend auto|epoll|io_uring] [--tls-ca CA.pem [--tls-name NAME]]\n",
-                     argv[0]);
+    if (port <= 0 || port > 65535 || conns == 0 || size == 0 || (tls && !ca) || (!tls && ca)) {
+        usage(argv[0]);
         return 2;
     }
-    zsock::tls_options tls;
-    if (tls_ca) {
-#ifdef ZSOCK_EXAMPLE_HAVE_TLS
-        std::ifstream f(tls_ca, std::ios::binary);
-        std::stringstream ss;
-        ss << f.rdbuf();
-        std::string pem = ss.str();
-        if (!f || zsock_tls_credential_add(1, TLS_CREDENTIAL_CA_CERTIFICATE, pem.c_str(),
-                                           pem.size() + 1) != 0) {
-            std::fprintf(stderr, "%s: cannot use %s as a CA certificate\n", argv[0], tls_ca);
-            return 2;
-        }
-        tls.sec_tags = {1};
-        tls.hostname = tls_name;
-#else
-        std::fprintf(stderr, "%s: --tls-ca: this build has no TLS sockets (zsock's tls/ layer)\n",
-                     argv[0]);
-        return 2;
-#endif
+    zsock::tls_client_options opts;
+    if (tls) {
+        if (!example::add_credential(argv[0], ca_tag, TLS_CREDENTIAL_CA_CERTIFICATE, ca)) return 1;
+        opts.sec_tags = {ca_tag};
+        opts.hostname = hostname;
     }
     zsock::event_loop loop(lo);
     auto ep = zsock::endpoint::from(host, static_cast<uint16_t>(port));
@@ -139,12 +150,14 @@ int main(int argc, char **argv) {
     auto end = t0 + std::chrono::seconds(seconds);
     std::vector<zsock::task<void>> clients;
     for (unsigned i = 0; i < conns; ++i)
-        clients.push_back(run_one(*ep, size, end, i, &st, tls_ca ? &tls : nullptr));
+        clients.push_back(tls ? run_one_tls(*ep, opts, size, end, i, &st)
+                              : run_one(*ep, size, end, i, &st));
     zsock::sync_wait(loop, zsock::when_all(std::move(clients)));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("%llu round trips in %.2f s: %.0f/s, %llu mismatches, %llu errors (%s)\n",
+    std::printf("%llu round trips in %.2f s: %.0f/s, %llu mismatches, %llu errors (%s%s)\n",
                 static_cast<unsigned long long>(st.round_trips), secs, st.round_trips / secs,
                 static_cast<unsigned long long>(st.mismatches),
-                static_cast<unsigned long long>(st.errors), zsock::to_string(loop.backend()));
+                static_cast<unsigned long long>(st.errors), zsock::to_string(loop.backend()),
+                tls ? ", TLS" : "");
     return st.mismatches == 0 && st.errors == 0 && st.round_trips > 0 ? 0 : 1;
 }

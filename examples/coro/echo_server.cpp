@@ -1,27 +1,29 @@
-// echo_server - echoes every byte back, on N event loops (epoll or io_uring).
+// echo_server - echoes every byte back, on N event loops (epoll or io_uring), over TCP or TLS.
 //
 //   echo_server --port 0 --backend io_uring --threads 2
 //   listening on 127.0.0.1:41234
+//   echo_server --port 8443 --tls server.pem server.key      # TLS 1.2 (PEM certificate and key)
+//   openssl s_client -connect 127.0.0.1:8443 -CAfile ca.pem -servername localhost
 //
 // Each connection is one coroutine: recv what arrived, send it all back, until end of stream.
-// TCP_NODELAY is set on every connection (the benchmarks send small messages).
-// --tls CERT KEY serves TLS 1.2 with that certificate chain and key (PEM), when the build has
-// zsock's TLS layer.
+// TCP_NODELAY is set on every connection (the benchmarks send small messages). With --tls each
+// connection first runs its handshake (10 s at most), and ends with close_notify.
+#include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
+
+#include <zsock/tls_listener.hpp>
+#include <zsock/tls_stream.hpp>
 
 #include "server_main.hpp"
-
-#if __has_include(<zsock/tls_credentials.h>)
-#include <zsock/tls_credentials.h>
-#define ZSOCK_EXAMPLE_HAVE_TLS 1
-#endif
+#include "tls_files.hpp"
 
 namespace {
 
-zsock::task<void> echo(zsock::tcp_stream s) {
-    s.set_nodelay(true);
+constexpr sec_tag_t server_tag = 1;
+
+/// The echo loop, for tcp_stream and tls_stream alike.
+template <class Stream>
+zsock::task<void> echo_bytes(Stream &s) {
     char buf[2048];
     for (;;) {
         auto n = co_await s.recv(buf, sizeof buf);
@@ -35,43 +37,35 @@ zsock::task<void> echo(zsock::tcp_stream s) {
     }
 }
 
-#ifdef ZSOCK_EXAMPLE_HAVE_TLS
-/// Reads a PEM file and stores it under (tag, type), with its NUL counted as Zephyr wants.
-bool add_pem(sec_tag_t tag, enum tls_credential_type type, const char *path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) {
-        std::fprintf(stderr, "echo_server: cannot read %s\n", path);
-        return false;
-    }
-    std::stringstream ss;
-    ss << f.rdbuf();
-    std::string pem = ss.str();
-    if (zsock_tls_credential_add(tag, type, pem.c_str(), pem.size() + 1) != 0) {
-        std::fprintf(stderr, "echo_server: %s: not a usable credential\n", path);
-        return false;
-    }
-    return true;
+zsock::task<void> echo(zsock::tcp_stream s) {
+    s.set_nodelay(true);
+    co_await echo_bytes(s);
 }
-#endif
+
+zsock::task<void> echo_tls(zsock::tls_stream s) {
+    s.set_nodelay(true);
+    // A client that never finishes its handshake costs 10 s at most.
+    auto h = co_await s.handshake().with_timeout(std::chrono::seconds(10));
+    if (!h) co_return;
+    co_await echo_bytes(s);
+    co_await s.shutdown(); // close_notify (the client may have gone: nothing to do then)
+}
 
 } // namespace
 
 int main(int argc, char **argv) {
     example::cli c = example::parse(argc, argv, true);
-    if (c.tls_cert) {
-#ifdef ZSOCK_EXAMPLE_HAVE_TLS
-        constexpr sec_tag_t tag = 1;
-        if (!add_pem(tag, TLS_CREDENTIAL_PUBLIC_CERTIFICATE, c.tls_cert) ||
-            !add_pem(tag, TLS_CREDENTIAL_PRIVATE_KEY, c.tls_key))
-            return 1;
-        zsock::tls_options tls;
-        tls.sec_tags = {tag};
-        return example::serve(c, argv[0], echo, &tls);
-#else
-        std::fprintf(stderr, "%s: --tls: this build has no TLS sockets (zsock's tls/ layer)\n",
-                     argv[0]);
-        return 2;
-#endif
-    }
-    return example::serve(c, argv[0], echo);
+    if (!c.tls_cert) return example::serve(c, argv[0], echo);
+
+    if (!example::add_credential(argv[0], server_tag, TLS_CREDENTIAL_PUBLIC_CERTIFICATE,
+                                 c.tls_cert) ||
+        !example::add_credential(argv[0], server_tag, TLS_CREDENTIAL_PRIVATE_KEY, c.tls_key))
+        return 1;
+    zsock::tls_server_options so;
+    so.sec_tags = {server_tag};
+    auto bind = [so](const zsock::endpoint &ep, const zsock::tcp_listener::options &o,
+                     zsock::event_loop *loop) {
+        return zsock::tls_listener::bind(ep, so, o, loop);
+    };
+    return example::serve_with<zsock::tls_listener, zsock::tls_stream>(c, argv[0], bind, echo_tls);
 }

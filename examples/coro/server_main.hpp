@@ -1,6 +1,6 @@
 // examples/coro/server_main.hpp - what the example servers share: N loops, each with its own
-// SO_REUSEPORT listener on the same port, a "listening on ADDR:PORT" line, and a clean exit on
-// SIGINT/SIGTERM.
+// SO_REUSEPORT listener on the same port (TCP, or TLS through serve_with), a "listening on
+// ADDR:PORT" line, and a clean exit on SIGINT/SIGTERM.
 #pragma once
 
 #include <csignal>
@@ -11,7 +11,6 @@
 #include <zsock/coro.hpp>
 #include <zsock/loop_group.hpp>
 #include <zsock/signal.hpp>
-#include <zsock/tls_stream.hpp>
 
 #include "cli.hpp"
 
@@ -20,7 +19,9 @@ namespace example {
 using handler = std::function<zsock::task<void>(zsock::tcp_stream)>;
 
 /// The accept loop of one event loop: each connection runs handle(stream) in the loop's scope.
-inline zsock::task<void> accept_loop(zsock::tcp_listener l, handler handle) {
+/// Listener is tcp_listener or tls_listener, Stream what its accept() gives.
+template <class Listener, class Stream>
+zsock::task<void> accept_loop(Listener l, std::function<zsock::task<void>(Stream)> handle) {
     zsock::scope conns;
     for (;;) {
         auto s = co_await l.accept();
@@ -34,16 +35,16 @@ inline zsock::task<void> accept_loop(zsock::tcp_listener l, handler handle) {
     co_await conns.join();
 }
 
-/// Binds, prints the address, serves on c.threads loops until SIGINT/SIGTERM. Returns the exit
-/// status. Loop 0 runs on the main thread (with the signal wait), loops 1..N-1 on a loop_group;
-/// each has its own SO_REUSEPORT listener on the same port.
-inline int serve(const cli &c, const char *prog, handler handle,
-                 const zsock::tls_options *tls = nullptr) {
+/// Binds with bind(endpoint, tcp_listener::options, loop) -> result<Listener>, prints the
+/// address, serves on c.threads loops until SIGINT/SIGTERM. Returns the exit status.
+template <class Listener, class Stream, class Bind>
+int serve_with(const cli &c, const char *prog, Bind bind,
+               std::function<zsock::task<void>(Stream)> handle) {
+    // Signals first, so that one arriving during start-up is not lost.
     zsock::event_loop::options lo;
     lo.backend = c.backend;
     try {
         zsock::event_loop main_loop(lo);
-        // Signals first, so that one arriving during start-up is not lost.
         zsock::signal_set sigs{SIGINT, SIGTERM};
 
         auto ep = zsock::endpoint::from(c.bind, static_cast<uint16_t>(c.port));
@@ -54,27 +55,27 @@ inline int serve(const cli &c, const char *prog, handler handle,
         zsock::tcp_listener::options opts;
         opts.reuse_port = true;
         // The first listener picks the port (0 = any); the other loops bind the same one.
-        auto listen_on = [&](const zsock::endpoint &at, zsock::event_loop &loop) {
-            return tls ? zsock::tls_stream::listen(at, *tls, opts, &loop)
-                       : zsock::tcp_listener::bind(at, opts, &loop);
-        };
-        auto first = listen_on(*ep, main_loop);
+        auto first = bind(*ep, opts, &main_loop);
         if (!first) {
             std::fprintf(stderr, "%s: cannot listen on %s: %s\n", prog, ep->to_string().c_str(),
                          first.error().message().c_str());
             return 1;
         }
         auto bound = first->local_endpoint().value();
+        int first_fd = first->release(); // handed to loop 0 below
 
         zsock::loop_group::options go;
         go.loop = lo;
-        zsock::loop_group group(c.threads - 1, go);
-        if (c.threads > 1) {
-            group.start([&](zsock::event_loop &loop, unsigned) -> zsock::task<void> {
-                return accept_loop(listen_on(bound, loop).value(), handle);
-            });
-        }
-        main_loop.spawn(accept_loop(std::move(*first), handle));
+        zsock::loop_group group(c.threads, go);
+        group.start([&](zsock::event_loop &loop, unsigned i) -> zsock::task<void> {
+            Listener l;
+            if (i == 0) {
+                l = Listener::adopt(first_fd, &loop).value();
+            } else {
+                l = bind(bound, opts, &loop).value();
+            }
+            return accept_loop<Listener, Stream>(std::move(l), handle);
+        });
         std::printf("listening on %s\n", bound.to_string().c_str());
         std::printf("backend %s\n", zsock::to_string(main_loop.backend()));
         std::fflush(stdout);
@@ -88,6 +89,13 @@ inline int serve(const cli &c, const char *prog, handler handle,
         std::fprintf(stderr, "%s: %s\n", prog, e.what());
         return 1;
     }
+}
+
+/// Plain TCP: serve_with over tcp_listener.
+inline int serve(const cli &c, const char *prog, handler handle) {
+    auto bind = [](const zsock::endpoint &ep, const zsock::tcp_listener::options &o,
+                   zsock::event_loop *loop) { return zsock::tcp_listener::bind(ep, o, loop); };
+    return serve_with<zsock::tcp_listener, zsock::tcp_stream>(c, prog, bind, std::move(handle));
 }
 
 } // namespace example

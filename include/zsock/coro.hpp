@@ -14,6 +14,8 @@
 #include <zsock/sync_wait.hpp>
 #include <zsock/task.hpp>
 #include <zsock/tcp.hpp>
+#include <zsock/tls_listener.hpp>
+#include <zsock/tls_stream.hpp>
 #include <zsock/timer.hpp>
 #include <zsock/tls_stream.hpp>
 #include <zsock/udp.hpp>

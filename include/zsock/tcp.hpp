@@ -55,6 +55,9 @@ ZSOCK_API void close_fd(int fd, core::io_desc *desc) noexcept;
 /// The engine of event_loop::current(), or null.
 ZSOCK_API core::io_engine *engine_or_current(event_loop *loop) noexcept;
 
+/// The TLS types' way in to tcp_stream's private parts (see <zsock/tls_stream.hpp>).
+struct stream_access;
+
 enum attach_kind : unsigned { attach_stream = 1, attach_listener = 2, attach_dgram = 3 };
 
 /// A transfer on a stream: recv, send.
@@ -180,7 +183,8 @@ class ZSOCK_API tcp_stream {
 public:
     tcp_stream() noexcept = default;
     /// Takes ownership of a connected zsock stream fd and attaches it to loop (default: this
-    /// thread's loop). On failure the fd is closed.
+    /// thread's loop). A dispatcher socket whose implementation is not chosen yet gets the
+    /// default choice here (set SO_BINDTODEVICE / TLS_NATIVE before). On failure the fd is closed.
     static result<tcp_stream> adopt(int fd, event_loop *loop = nullptr) noexcept;
     /// Connects to peer (a new socket of peer's family). Supports .with_timeout() & co.
     static detail::connect_awaiter connect(const endpoint &peer,
@@ -265,6 +269,7 @@ public:
 private:
     friend class detail::connect_awaiter;
     friend class detail::accept_awaiter;
+    friend struct detail::stream_access;
     tcp_stream(int fd, core::io_desc *d) noexcept : fd_(fd), desc_(d) {}
     int fd_ = -1;
     core::io_desc *desc_ = nullptr;
@@ -287,7 +292,8 @@ public:
     static result<tcp_listener> bind(const endpoint &ep, event_loop *loop = nullptr) noexcept {
         return bind(ep, options{}, loop);
     }
-    /// Takes ownership of a listening zsock fd (native, TLS or offloaded).
+    /// Takes ownership of a listening zsock fd (native, TLS or offloaded; an undecided dispatcher
+    /// socket gets its default choice first).
     static result<tcp_listener> adopt(int fd, event_loop *loop = nullptr) noexcept;
 
     tcp_listener(tcp_listener &&o) noexcept

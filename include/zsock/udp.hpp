@@ -79,7 +79,9 @@ public:
     static result<udp_socket> bind(const endpoint &ep, event_loop *loop = nullptr) noexcept;
     /// An unbound datagram socket of `family` (AF_INET, AF_INET6).
     static result<udp_socket> open(int family, event_loop *loop = nullptr) noexcept;
-    /// Takes ownership of a zsock datagram fd (native, DTLS or offloaded).
+    /// Takes ownership of a zsock datagram fd (native, DTLS or offloaded). A dispatcher socket
+    /// whose implementation is not chosen yet gets the default choice here (so open() makes it
+    /// too: to pick sim0 with SO_BINDTODEVICE, set it on your own socket, then adopt it).
     static result<udp_socket> adopt(int fd, event_loop *loop = nullptr) noexcept;
 
     udp_socket(udp_socket &&o) noexcept

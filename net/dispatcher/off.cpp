@@ -4,6 +4,14 @@
 
 #include <zsock/offload.h>
 
+#include "net/dispatch_settle.hpp"
+
+namespace zsock::net {
+int dispatch_settle(int) noexcept {
+    return 0; // no dispatcher sockets without the dispatcher
+}
+} // namespace zsock::net
+
 extern "C" {
 int zsock_dispatcher_enable(void) {
     return -EOPNOTSUPP;

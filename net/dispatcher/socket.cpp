@@ -29,6 +29,7 @@
 
 #include "core/fd_ops.hpp"
 #include "core/sys.hpp"
+#include "net/dispatch_settle.hpp"
 #include "net/dispatcher/dispatcher.hpp"
 #include "net/native_socket.hpp"
 #include "net/registry.hpp"
@@ -281,6 +282,17 @@ int d_create(int family, int type, int proto) {
 
 } // namespace
 } // namespace zsock::net::dispatcher
+
+namespace zsock::net {
+
+int dispatch_settle(int fd) noexcept {
+    core::fd_ref ref;
+    if (core::fd_lookup(fd, &ref) != core::lookup::found) return 0;
+    if (ref->vtable != &dispatcher::dispatcher_vtable) return 0;
+    return dispatcher::ensure_dispatched(dispatcher::C(ref->obj));
+}
+
+} // namespace zsock::net
 
 using namespace zsock::net::dispatcher;
 using zsock::net::ensure_builtin_impls;

@@ -15,9 +15,6 @@
 #include <vector>
 
 #include "coro_test.hpp"
-#ifdef ZSOCK_TEST_HAVE_TLS
-#include "tls/tls_support.hpp"
-#endif
 
 extern char **environ;
 
@@ -44,8 +41,7 @@ public:
         posix_spawn_file_actions_adddup2(&fa, out[1], 1);
         posix_spawn_file_actions_addclose(&fa, out[0]);
         std::vector<char *> argv;
-        for (auto &a : args)
-            argv.push_back(a.data());
+        for (auto &a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
         REQUIRE(posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) == 0);
         posix_spawn_file_actions_destroy(&fa);
@@ -110,8 +106,7 @@ std::string recv_until_close(int fd) {
 
 std::size_t count(const std::string &hay, const std::string &needle) {
     std::size_t n = 0;
-    for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1))
-        ++n;
+    for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
     return n;
 }
 
@@ -121,8 +116,7 @@ std::string run_capture(const std::string &cmd) {
     if (!p) return out;
     char buf[4096];
     std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-        out.append(buf, n);
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
     pclose(p);
     return out;
 }
@@ -144,43 +138,19 @@ TEST_CASE("echo_server: echoes every byte on 2 loops, exits 0 on SIGTERM; echo_c
         w.join();
         CHECK(got == std::string(data.begin(), data.end()));
     }
-    child client({example_path("echo_client"), "--port", std::to_string(port), "--connections", "8",
-                  "--size", "100", "--seconds", "1"});
+    child client({example_path("echo_client"), "--port", std::to_string(port), "--connections", "8", "--size",
+                  "100", "--seconds", "1"});
     CHECK(client.wait_exit() == 0);
     CHECK(server.stop(SIGTERM) == 0);
 }
 
 TEST_CASE("echo_server: bad options exit 2") {
+    // --tls takes CERT and KEY (the TLS mode itself: test_examples_tls).
+    child tls({example_path("echo_server"), "--port", "0", "--tls", "cert.pem"});
+    CHECK(tls.wait_exit() == 2);
     child bad({example_path("echo_server"), "--backend", "kqueue"});
     CHECK(bad.wait_exit() == 2);
-    child bad_port({example_path("echo_server"), "--port", "70000"});
-    CHECK(bad_port.wait_exit() == 2);
 }
-
-#ifdef ZSOCK_TEST_HAVE_TLS
-TEST_CASE("TLS echo pair: echo_server --tls CERT KEY and echo_client --tls-ca CA") {
-    const auto &pki = tls_test::the_pki();
-    child server({example_path("echo_server"), "--port", "0", "--tls", pki.path("server.pem"),
-                  pki.path("server.key")});
-    uint16_t port = server.port();
-    child client({example_path("echo_client"), "--port", std::to_string(port), "--connections", "4",
-                  "--size", "1000", "--seconds", "1", "--tls-ca", pki.path("ca.pem")});
-    CHECK(client.wait_exit() == 0);
-    // A client that does not trust the server's CA gets nothing through.
-    child rogue({example_path("echo_client"), "--port", std::to_string(port), "--connections", "1",
-                 "--seconds", "1", "--tls-ca", pki.path("rogue_ca.pem")});
-    CHECK(rogue.wait_exit() == 1);
-    CHECK(server.stop(SIGTERM) == 0);
-    child missing({example_path("echo_server"), "--port", "0", "--tls", "/nonexistent.pem",
-                   "/nonexistent.key"});
-    CHECK(missing.wait_exit() == 1);
-}
-#else
-TEST_CASE("echo_server: --tls fails clearly in a build without the TLS layer") {
-    child tls({example_path("echo_server"), "--port", "0", "--tls", "cert.pem", "key.pem"});
-    CHECK(tls.wait_exit() == 2);
-}
-#endif
 
 TEST_CASE("http_server: keep-alive, pipelining, 404, Connection: close, SIGINT") {
     child server({example_path("http_server"), "--port", "0"});
@@ -204,8 +174,7 @@ TEST_CASE("http_server: keep-alive, pipelining, 404, Connection: close, SIGINT")
         auto c = coro_test::blocking_connect(port);
         for (int i = 0; i < 2; ++i) {
             std::string req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-            for (char ch : req)
-                REQUIRE(zsock_send(c, &ch, 1, 0) == 1);
+            for (char ch : req) REQUIRE(zsock_send(c, &ch, 1, 0) == 1);
             std::string got;
             char buf[1024];
             while (got.find("Hello, World!") == std::string::npos) {

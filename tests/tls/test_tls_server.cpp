@@ -269,6 +269,34 @@ TEST_CASE("server: 16 MiB to s_client, checksummed; close sends close_notify") {
     CHECK(out.find("unexpected eof") == std::string::npos);
 }
 
+TEST_CASE("server: close_notify follows a record that was still half-written at close") {
+    // A send buffer smaller than a record leaves the last record partly in mbedTLS when send()
+    // returns. mbedtls_ssl_close_notify() would only flush it and report success without the
+    // alert; close() must flush first, then send the alert.
+    add_standard_credentials();
+    const size_t n = 1u << 20;
+    std::string data = random_bytes(n, 23);
+    uint16_t port = 0;
+    fd_guard l(tls_listener({tag_server}, &port));
+    REQUIRE(l >= 0);
+    child c = s_client(port, {});
+    {
+        fd_guard s(zsock_accept(l, nullptr, nullptr));
+        REQUIRE(s >= 0);
+        int small = 8192;
+        REQUIRE(zsock_setsockopt(s, SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
+        REQUIRE(send_all(s, data));
+    }
+    REQUIRE(c.wait_exit() >= 0);
+    std::string out = c.output();
+    size_t at = out.find(data.substr(0, 64));
+    REQUIRE(at != std::string::npos);
+    REQUIRE(out.size() - at >= n);
+    CHECK(fnv1a(std::string_view(out).substr(at, n)) == fnv1a(data));
+    CHECK(out.find("closed") != std::string::npos);
+    CHECK(out.find("unexpected eof") == std::string::npos);
+}
+
 TEST_CASE("server: a nonblocking listener, handshakes driven by zsock_poll") {
     add_standard_credentials();
     uint16_t port = 0;

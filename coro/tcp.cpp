@@ -124,7 +124,8 @@ result<tcp_stream> connect_awaiter::await_resume() noexcept {
 result<tcp_stream> tcp_stream::adopt(int fd, event_loop *loop) noexcept {
     core::io_desc *d = nullptr;
     int r = net::dispatch_settle(fd);
-    if (r == 0) r = detail::attach_fd(detail::engine_or_current(loop), fd, detail::attach_stream, &d);
+    if (r == 0)
+        r = detail::attach_fd(detail::engine_or_current(loop), fd, detail::attach_stream, &d);
     if (r < 0) {
         core::fd_close_any(fd);
         return detail::errno_code(r);
@@ -222,7 +223,8 @@ result<tcp_listener> tcp_listener::bind(const endpoint &ep, const options &opts,
 result<tcp_listener> tcp_listener::adopt(int fd, event_loop *loop) noexcept {
     core::io_desc *d = nullptr;
     int r = net::dispatch_settle(fd);
-    if (r == 0) r = detail::attach_fd(detail::engine_or_current(loop), fd, detail::attach_listener, &d);
+    if (r == 0)
+        r = detail::attach_fd(detail::engine_or_current(loop), fd, detail::attach_listener, &d);
     if (r < 0) {
         core::fd_close_any(fd);
         return detail::errno_code(r);

@@ -145,7 +145,8 @@ result<tcp_stream> connect_awaiter::await_resume() noexcept {
 result<tcp_stream> tcp_stream::adopt(int fd, event_loop *loop) noexcept {
     core::io_desc *d = nullptr;
     int r = net::dispatch_settle(fd);
-    if (r == 0) r = detail::attach_fd(detail::engine_or_current(loop), fd, detail::attach_stream, &d);
+    if (r == 0)
+        r = detail::attach_fd(detail::engine_or_current(loop), fd, detail::attach_stream, &d);
     if (r < 0) {
         core::fd_close_any(fd);
         return detail::errno_code(r);
@@ -259,7 +260,8 @@ result<tcp_listener> tcp_listener::bind_protocol(const endpoint &ep, int protoco
 result<tcp_listener> tcp_listener::adopt(int fd, event_loop *loop) noexcept {
     core::io_desc *d = nullptr;
     int r = net::dispatch_settle(fd);
-    if (r == 0) r = detail::attach_fd(detail::engine_or_current(loop), fd, detail::attach_listener, &d);
+    if (r == 0)
+        r = detail::attach_fd(detail::engine_or_current(loop), fd, detail::attach_listener, &d);
     if (r < 0) {
         core::fd_close_any(fd);
         return detail::errno_code(r);

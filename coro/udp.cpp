@@ -10,7 +10,8 @@ namespace zsock {
 result<udp_socket> udp_socket::adopt(int fd, event_loop *loop) noexcept {
     core::io_desc *d = nullptr;
     int r = net::dispatch_settle(fd); // before the engine watches it (net/dispatch_settle.hpp)
-    if (r == 0) r = detail::attach_fd(detail::engine_or_current(loop), fd, detail::attach_dgram, &d);
+    if (r == 0)
+        r = detail::attach_fd(detail::engine_or_current(loop), fd, detail::attach_dgram, &d);
     if (r < 0) {
         core::fd_close_any(fd);
         return detail::errno_code(r);

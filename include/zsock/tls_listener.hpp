@@ -9,8 +9,8 @@
 //       if (s) scope.spawn(serve(std::move(*s)));
 //   }
 //   zsock::task<> serve(zsock::tls_stream s) {
-//       if (!co_await s.handshake().with_timeout(10s)) co_return;  // a bad client costs 10 s at
-//       most
+//       auto h = co_await s.handshake().with_timeout(10s); // a bad client costs 10 s at most
+//       if (!h) co_return;
 //       ...
 //   }
 //
@@ -92,9 +92,10 @@ class ZSOCK_API tls_listener {
 public:
     tls_listener() noexcept = default;
     /// A TLS socket with opts' SOL_TLS options, then SO_REUSEADDR/SO_REUSEPORT (on its
-    /// transport), bind and listen, attached to loop. The credentials are checked here: a tag
-    /// list without a usable certificate and key fails (as listen() does) with the TLS layer's
-    /// errno.
+    /// transport), bind and listen, attached to loop. Errors of the options as setsockopt and
+    /// listen give them: no_such_file_or_directory for a tag that holds nothing, invalid_argument
+    /// for a tag with a certificate but no key (or credentials mbedTLS cannot parse). A tag list
+    /// with no server certificate at all is accepted, and every handshake then fails.
     static result<tls_listener> bind(const endpoint &ep, const tls_server_options &opts,
                                      const tcp_listener::options &lopts,
                                      event_loop *loop = nullptr) noexcept;

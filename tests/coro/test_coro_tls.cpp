@@ -557,3 +557,34 @@ TEST_CASE("tls_stream::adopt and tls_listener::adopt take TLS stream sockets onl
     CHECK(h == std::errc::not_connected);
     CHECK(sh == std::errc::not_connected);
 }
+
+TEST_CASE("tls_listener::bind checks the sec tags it is given") {
+    add_standard_credentials();
+    zsock::event_loop loop;
+    zsock::tls_server_options o;
+    o.sec_tags = {4242}; // nothing stored under it
+    auto l = zsock::tls_listener::bind(zsock::endpoint::loopback_v4(0), o);
+    REQUIRE(!l.has_value());
+    CHECK(l.error() == std::errc::no_such_file_or_directory);
+    // A tag with a CA only: the listener is made; a client's handshake then fails (the server
+    // has no certificate to present).
+    o.sec_tags = {tag_ca};
+    auto l2 = zsock::tls_listener::bind(zsock::endpoint::loopback_v4(0), o);
+    REQUIRE(l2.has_value());
+    auto ec = zsock::sync_wait(loop, [&]() -> task<std::error_code> {
+        auto server = [&]() -> task<void> {
+            auto s = co_await l2->accept().with_timeout(5s);
+            if (s) (void)co_await s->handshake().with_timeout(5s);
+        };
+        auto client = [&]() -> task<std::error_code> {
+            auto c = co_await zsock::tls_stream::connect(
+                         zsock::endpoint::loopback_v4(l2->local_endpoint().value().port()),
+                         client_options())
+                         .with_timeout(5s);
+            co_return c ? std::error_code() : c.error();
+        };
+        auto [_, e] = co_await zsock::when_all(server(), client());
+        co_return e;
+    }());
+    CHECK(ec == std::errc::connection_aborted);
+}

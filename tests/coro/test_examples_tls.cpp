@@ -6,8 +6,12 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <fcntl.h>
+#include <spawn.h>
 #include <string>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 #include "coro_test.hpp"
 #include "tls_coro_test.hpp"
@@ -16,6 +20,8 @@ using namespace std::chrono_literals;
 using namespace tls_coro_test;
 using zsock::task;
 
+extern char **environ;
+
 namespace {
 
 std::string example_path(const char *name) {
@@ -23,23 +29,61 @@ std::string example_path(const char *name) {
     return std::string(dir ? dir : ".") + "/" + name;
 }
 
-/// echo_server --port 0 --tls with the test server certificate; its port once it listens.
+/// echo_server --port 0 --tls with the test server certificate, spawned directly (not under
+/// timeout(1), which would pass a SIGTERM on twice: once to it, once to its process group, and the
+/// second may land after the server restored the default action on its way out).
 struct tls_echo_server {
-    child proc;
+    pid_t pid = -1;
     uint16_t port = 0;
-    tls_echo_server()
-        : proc({example_path("echo_server"), "--port", "0", "--threads", "2", "--tls",
-                the_pki().path("server.pem"), the_pki().path("server.key")}) {
-        REQUIRE(proc.wait_output("backend "));
-        std::string out = proc.output();
-        auto at = out.find("listening on 127.0.0.1:");
-        REQUIRE(at != std::string::npos);
-        port = static_cast<uint16_t>(std::stoi(out.substr(at + 23)));
+    FILE *out = nullptr;
+    tls_echo_server() {
+        std::vector<std::string> args = {example_path("echo_server"),
+                                         "--port",
+                                         "0",
+                                         "--threads",
+                                         "2",
+                                         "--tls",
+                                         the_pki().path("server.pem"),
+                                         the_pki().path("server.key")};
+        int p[2];
+        REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+        std::vector<char *> argv;
+        for (auto &a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        REQUIRE(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) == 0);
+        posix_spawn_file_actions_destroy(&fa);
+        ::close(p[1]);
+        out = fdopen(p[0], "r");
+        char line[256] = {};
+        REQUIRE(fgets(line, sizeof line, out) != nullptr); // "listening on 127.0.0.1:PORT"
+        std::string l(line);
+        INFO(l);
+        REQUIRE(l.rfind("listening on 127.0.0.1:", 0) == 0);
+        port = static_cast<uint16_t>(std::stoi(l.substr(l.rfind(':') + 1)));
     }
-    /// SIGTERM; the exit status.
+    ~tls_echo_server() {
+        if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            waitpid(pid, nullptr, 0);
+        }
+        if (out) fclose(out);
+    }
+    /// SIGTERM; the exit status (128 + signal if it died of one; -1 after 10 s).
     int stop() {
-        ::kill(proc.pid(), SIGTERM); // timeout(1) passes it on
-        return proc.wait_exit();
+        ::kill(pid, SIGTERM);
+        for (int i = 0; i < 1000; ++i) {
+            int st = 0;
+            if (waitpid(pid, &st, WNOHANG) == pid) {
+                pid = -1;
+                return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+        return -1;
     }
 };
 

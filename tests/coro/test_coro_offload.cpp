@@ -173,9 +173,13 @@ TEST_CASE("sim0 under coroutines: a when_any loser with a recv in flight loses n
                 got.append(buf, *r);
                 co_return *r;
             };
-            auto timer = [&]() -> task<void> { co_await zsock::sleep_for(3ms); };
+            // Even rounds: the bytes are sent at once and the recv wins unless the loop stalls for
+            // 200 ms. Odd rounds: they come 10 ms later, long after the 2 ms timer won.
+            auto timer = [&]() -> task<void> {
+                co_await zsock::sleep_for(round % 2 ? 2ms : 200ms);
+            };
             auto sender = [&]() -> task<void> {
-                if (round % 2) co_await zsock::sleep_for(6ms); // odd rounds: after the recv lost
+                if (round % 2) co_await zsock::sleep_for(10ms);
                 auto w = co_await c.send_all("round " + std::to_string(round) + ";");
                 REQUIRE(w.ok());
             };

@@ -48,12 +48,14 @@ struct room {
 zsock::task<void> writer(client &c) {
     for (;;) {
         while (c.outbox.empty() && !c.dropped) {
-            if (!co_await c.wake.wait()) co_return; // cancelled: the reader ended
+            auto woken = co_await c.wake.wait(); // not inside the if: GCC 12 miscompiles that
+            if (!woken) co_return;               // cancelled: the reader ended
         }
         if (c.dropped) co_return;
         std::string line = std::move(c.outbox.front());
         c.outbox.pop_front();
-        if (!(co_await c.stream.send_all(line))) co_return;
+        auto sent = co_await c.stream.send_all(line);
+        if (!sent) co_return;
     }
 }
 

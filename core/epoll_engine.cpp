@@ -2,9 +2,11 @@
 #include "core/epoll_engine.hpp"
 
 #include <cerrno>
+#include <memory>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 
 #include "core/sys.hpp"
 
@@ -18,6 +20,9 @@ namespace {
 char wake_tag; // epoll data of the wake-up eventfd
 
 constexpr int max_events = 64; // per wait; small enough to need no stack-clash probing
+
+// op.aux of a MSG_WAITALL read that has started (connect uses 1): op.result holds its progress.
+constexpr uint8_t aux_waitall = 2;
 
 // The queue an operation waits in: 0 input, 1 output (poll: by its events).
 constexpr uint8_t side_of_code[] = {
@@ -162,7 +167,7 @@ void epoll_engine::detach(io_desc *base) noexcept {
     for (auto &q : d->q) {
         while (io_op *op = q.head) {
             dequeue(*d, *op);
-            complete_later(*op, -ECANCELED);
+            complete_later(*op, op->aux == aux_waitall && op->result > 0 ? op->result : -ECANCELED);
         }
     }
     sys::call(SYS_epoll_ctl, epfd_, EPOLL_CTL_DEL, d->fd, nullptr);
@@ -201,18 +206,87 @@ void epoll_engine::dequeue(desc &d, io_op &op) noexcept {
 [[gnu::always_inline]] inline long epoll_engine::attempt_native(desc &d, io_op &op,
                                                                 int nat) noexcept {
     if (!d.ready[nat]) return -EAGAIN; // known not ready: wait for the next edge
+    if ((op.flags & MSG_WAITALL) && (d.flags & desc_stream) &&
+        (op.code == op_code::recv || op.code == op_code::recvmsg)) [[unlikely]]
+        return attempt_waitall(d, op);
     long r = perform_native(op, d.fd);
     if (r == -EAGAIN) {
         d.ready[nat] = false;
     } else if (static_cast<std::size_t>(r) < op.len && r > 0 && op.code <= op_code::send &&
-               (d.flags & desc_stream) && !(nat == side_in && d.hangup)) {
+               (d.flags & desc_stream) && !(nat == side_in && d.hangup) &&
+               !(op.flags & MSG_PEEK)) {
         // A short stream read drained the socket; a short send filled its buffer. Either way
         // any later change of state is reported by the next epoll_wait, so the next call can
         // wait for it without a syscall. Not after a hang-up was reported: the end of stream
-        // (or error) is then still to be read, and no new edge will announce it.
+        // (or error) is then still to be read, and no new edge will announce it. Not after
+        // MSG_PEEK either: it left the bytes where they were.
         d.ready[nat] = false;
     }
     return r;
+}
+
+// MSG_WAITALL on a stream, as a blocking recv has it: wait for the whole length, the end of
+// stream or an error. A nonblocking recv returns short, so the bytes taken so far live in
+// op.result (op.aux marks it) while the operation waits, and a cancellation returns them.
+long epoll_engine::attempt_waitall(desc &d, io_op &op) noexcept {
+    if (op.aux != aux_waitall) {
+        op.aux = aux_waitall;
+        op.result = 0;
+    }
+    auto done = static_cast<std::size_t>(op.result);
+    for (;;) {
+        long r;
+        std::size_t want;
+        if (op.code == op_code::recv) {
+            want = op.len;
+            r = sys::recvfrom(d.fd, static_cast<char *>(op.buf) + done, op.len - done,
+                              op.flags | MSG_DONTWAIT, nullptr, nullptr);
+        } else {
+            // The caller's iovecs stay untouched: a copy that starts where the bytes end. An
+            // oversized vector goes to the kernel as it is, for its EMSGSIZE.
+            iovec small[16];
+            std::unique_ptr<iovec[]> big;
+            iovec *rest = small;
+            const std::size_t iovlen = op.msg->msg_iovlen;
+            if (iovlen > 16 && iovlen <= UIO_MAXIOV) {
+                big.reset(new (std::nothrow) iovec[iovlen]);
+                if (!big) return done > 0 ? static_cast<long>(done) : -ENOMEM;
+                rest = big.get();
+            }
+            msghdr m = *op.msg;
+            std::size_t skip = done;
+            std::size_t n = 0;
+            want = 0;
+            for (std::size_t i = 0; i < iovlen && (iovlen <= 16 || big); ++i) {
+                iovec v = op.msg->msg_iov[i];
+                want += v.iov_len;
+                if (skip >= v.iov_len) {
+                    skip -= v.iov_len;
+                    continue;
+                }
+                rest[n++] = {static_cast<char *>(v.iov_base) + skip, v.iov_len - skip};
+                skip = 0;
+            }
+            if (iovlen <= 16 || big) {
+                m.msg_iov = rest;
+                m.msg_iovlen = n;
+            }
+            r = sys::recvmsg(d.fd, &m, op.flags | MSG_DONTWAIT);
+            if (r >= 0) {
+                op.msg->msg_namelen = m.msg_namelen;
+                op.msg->msg_controllen = m.msg_controllen;
+                op.msg->msg_flags = m.msg_flags;
+            }
+        }
+        if (r == -EAGAIN) {
+            d.ready[side_in] = false;
+            op.result = static_cast<long>(done);
+            return -EAGAIN;
+        }
+        if (r <= 0) return done > 0 ? static_cast<long>(done) : r; // end of stream, or error
+        done += static_cast<std::size_t>(r);
+        if (done >= want) return static_cast<long>(done);
+    }
 }
 
 // Through the object (hooked or offloaded): a hooked object may need the other direction first
@@ -244,6 +318,13 @@ bool epoll_engine::start(io_op &op) noexcept {
     }
     op.aux = 0;
     int side = natural_side(op);
+    if (op.flags & MSG_DONTWAIT) [[unlikely]] {
+        // One real attempt, whatever the edge flags say, and never a wait: EAGAIN is the answer.
+        d.ready[side] = true;
+        op.flags &= ~MSG_WAITALL;
+        op.result = d.perform ? d.perform(op) : attempt_native(d, op, side);
+        return true;
+    }
     if (d.q[side].head) { // keep FIFO order behind the operations already waiting
         enqueue(d, side, op);
         return false;
@@ -260,7 +341,7 @@ bool epoll_engine::start(io_op &op) noexcept {
 void epoll_engine::cancel(io_op &op) noexcept {
     if (op.state == idle) return; // completed already, or never started
     dequeue(*static_cast<desc *>(op.desc), op);
-    complete_later(op, -ECANCELED);
+    complete_later(op, op.aux == aux_waitall && op.result > 0 ? op.result : -ECANCELED);
 }
 
 void epoll_engine::abandon(io_op &op) noexcept {

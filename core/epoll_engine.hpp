@@ -50,6 +50,7 @@ private:
     epoll_engine() = default;
     desc *alloc_desc() noexcept;
     long attempt_native(desc &d, io_op &op, int nat) noexcept;
+    long attempt_waitall(desc &d, io_op &op) noexcept;
     long attempt_object(desc &d, io_op &op, int *side) noexcept;
     void run_queue(desc &d, int side) noexcept;
     void on_event(desc &d, uint32_t events) noexcept;

@@ -120,6 +120,15 @@ int uring_engine::attach(int fd, unsigned flags, io_desc **out) noexcept {
     d->fd = fd;
     d->flags = flags;
     d->refs = 1;
+    if ((flags & (desc_stream | desc_native)) == (desc_stream | desc_native)) {
+        // Only TCP reads through the buffer ring: a recv without a control buffer would drop
+        // the SCM_RIGHTS and credentials an AF_UNIX stream carries.
+        int domain = 0;
+        socklen_t len = sizeof domain;
+        if (sys::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+            (domain != AF_INET && domain != AF_INET6))
+            d->no_multishot = true;
+    }
     *out = d;
     return 0;
 }
@@ -131,7 +140,7 @@ void uring_engine::detach(io_desc *base) noexcept {
     while (io_op *op = d->readers.head) {
         remove(d->readers, *op);
         op->state = s_idle;
-        complete_later(*op, -ECANCELED);
+        complete_later(*op, op->result > 0 ? op->result : -ECANCELED); // MSG_WAITALL progress
     }
     while (io_op *op = d->acceptors.head) {
         remove(d->acceptors, *op);
@@ -170,12 +179,12 @@ bool uring_engine::start(io_op &op) noexcept {
     }
     op.aux = 0;
     if ((d.flags & desc_hooked) || d.perform) return start_hooked(op, d);
-    if (op.code == op_code::recv && (d.flags & desc_stream) && br_ && !d.no_multishot) {
-        if (op.flags == 0) return start_recv_ms(op, d);
-        if (d.ms_recv || d.q_head >= 0 || !d.readers.empty()) {
-            op.result = -EOPNOTSUPP; // flags on a stream already read through the buffer ring
-            return true;
-        }
+    if ((op.code == op_code::recv || op.code == op_code::recvmsg) && (d.flags & desc_stream) &&
+        br_ && !d.no_multishot && !(op.flags & (MSG_OOB | MSG_ERRQUEUE))) {
+        // A reader that asks for ancillary data keeps its connection on plain recvmsg, unless
+        // the connection already reads through the ring (then bytes must keep their order).
+        if (op.code == op_code::recv || d.ms_used || op.msg->msg_controllen == 0)
+            return start_recv_ms(op, d);
         d.no_multishot = true;
     }
     if (op.code == op_code::accept && (d.flags & desc_listener) && ms_accept_ok_)
@@ -231,7 +240,7 @@ bool uring_engine::start_hooked(io_op &op, udesc &d) noexcept {
             : (op.code == op_code::poll ? op.events : POLLIN);
     for (int tries = 0; tries < 4; ++tries) {
         long r = d.perform ? d.perform(op) : -EOPNOTSUPP;
-        if (r != -EAGAIN) {
+        if (r != -EAGAIN || (op.flags & MSG_DONTWAIT)) {
             op.result = r;
             return true;
         }
@@ -304,7 +313,8 @@ void uring_engine::cancel(io_op &op) noexcept {
     case s_reader:
         remove(static_cast<udesc *>(op.desc)->readers, op);
         op.state = s_idle;
-        complete_later(op, -ECANCELED);
+        // A MSG_WAITALL reader keeps the bytes it already took: its progress is its result.
+        complete_later(op, op.result > 0 ? op.result : -ECANCELED);
         break;
     case s_acceptor:
         remove(static_cast<udesc *>(op.desc)->acceptors, op);

@@ -11,7 +11,9 @@
 //    into user memory on this path and cancelling a recv can never lose bytes. A multishot recv
 //    that the kernel drops (ENOBUFS when the ring ran dry, CQ overflow) is re-armed when a
 //    reader waits; while no buffer is free, that reader falls back to a plain recv into its own
-//    buffer, so a connection never starves.
+//    buffer, so a connection never starves. Once a connection has used that path, every read
+//    of it is served from its queue, flags (MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT, MSG_TRUNC) and
+//    recvmsg included, so bytes never overtake each other.
 //  - Listening sockets use multishot accept; accepted descriptors queue until accepted.
 //  - Cancellation: IORING_OP_ASYNC_CANCEL by request (user_data), or by fd (detach). An awaiter
 //    destroyed with an SQE in flight that points at its memory uses
@@ -75,7 +77,8 @@ private:
         uint32_t q_off = 0; // bytes of q_head already read
         uint32_t q_count = 0;
         int rx_status = 0; // 1: end of stream reached; < 0: error to report once
-        bool no_multishot = false;
+        bool no_multishot = false; // not a TCP stream, or its reader wants ancillary data
+        bool ms_used = false;      // a multishot recv was armed: every read goes through the queue
         // multishot accept
         req *ms_accept = nullptr;
         waitq acceptors;
@@ -102,8 +105,13 @@ private:
     void arm_wake() noexcept;
     void cancel_req(req *r) noexcept;
 
-    std::size_t copy_out(udesc &d, void *dst, std::size_t len) noexcept;
-    long take_rx(udesc &d, io_op &op) noexcept;
+    struct rx_cursor {
+        int32_t bid;
+        uint32_t off;
+    };
+    std::size_t rx_copy(udesc &d, rx_cursor &c, unsigned char *dst, std::size_t len,
+                        bool consume) noexcept;
+    bool serve_rx(udesc &d, io_op &op) noexcept;
     void recycle(uint32_t bid) noexcept;
     void deliver_rx(udesc &d) noexcept;
     void deliver_accepts(udesc &d) noexcept;

@@ -24,43 +24,98 @@ void uring_engine::recycle(uint32_t bid) noexcept {
     --bufs_out_;
 }
 
-std::size_t uring_engine::copy_out(udesc &d, void *dst, std::size_t len) noexcept {
-    auto *out = static_cast<unsigned char *>(dst);
+// Walks d's queue from c, copying up to len bytes to dst (null: discards them). consume: the
+// walk is the reader's, so finished buffers go back to the ring and the queue head moves.
+std::size_t uring_engine::rx_copy(udesc &d, rx_cursor &c, unsigned char *dst, std::size_t len,
+                                  bool consume) noexcept {
     std::size_t done = 0;
-    while (done < len && d.q_head >= 0) {
-        auto bid = static_cast<uint32_t>(d.q_head);
-        uint32_t avail = buf_len_[bid] - d.q_off;
+    while (done < len && c.bid >= 0) {
+        auto bid = static_cast<uint32_t>(c.bid);
+        uint32_t avail = buf_len_[bid] - c.off;
         std::size_t n = len - done < avail ? len - done : avail;
-        std::memcpy(out + done,
-                    buf_mem_.get() + static_cast<std::size_t>(bid) * buf_size_ + d.q_off, n);
+        if (dst)
+            std::memcpy(dst + done,
+                        buf_mem_.get() + static_cast<std::size_t>(bid) * buf_size_ + c.off, n);
         done += n;
-        d.q_off += static_cast<uint32_t>(n);
-        if (d.q_off == buf_len_[bid]) {
-            d.q_head = buf_next_[bid];
-            if (d.q_head < 0) d.q_tail = -1;
-            d.q_off = 0;
-            --d.q_count;
-            recycle(bid);
+        c.off += static_cast<uint32_t>(n);
+        if (c.off == buf_len_[bid]) {
+            c.bid = buf_next_[bid];
+            c.off = 0;
+            if (consume) {
+                --d.q_count;
+                recycle(bid);
+            }
         }
+    }
+    if (consume) {
+        d.q_head = c.bid;
+        d.q_off = c.off;
+        if (c.bid < 0) d.q_tail = -1;
     }
     return done;
 }
 
-// What a recv gets from the queue: bytes, else the end of stream (sticky), else an error (once).
-long uring_engine::take_rx(udesc &d, io_op &op) noexcept {
-    std::size_t n = copy_out(d, op.buf, op.len);
-    if (n > 0 || op.len == 0) return static_cast<long>(n);
-    if (d.rx_status == 1) return 0;
-    long err = d.rx_status;
-    d.rx_status = 0;
-    return err;
+// Serves a recv or recvmsg from the bytes queued on d, the way tcp_recvmsg would: MSG_PEEK
+// copies without consuming, MSG_TRUNC consumes without copying, MSG_WAITALL waits for the whole
+// length (or the end of stream, an error, a cancellation), MSG_DONTWAIT never waits. recvmsg gets
+// no address and no ancillary data, as TCP gives none. While a reader waits, op.result holds the
+// bytes it took so far. true: op is complete.
+bool uring_engine::serve_rx(udesc &d, io_op &op) noexcept {
+    iovec one{op.buf, op.len};
+    const iovec *iov = &one;
+    std::size_t iovcnt = 1;
+    if (op.code == op_code::recvmsg) {
+        iov = op.msg->msg_iov;
+        iovcnt = op.msg->msg_iovlen;
+    }
+    const bool peek = op.flags & MSG_PEEK;
+    const bool discard = (op.flags & MSG_TRUNC) && !peek;
+    const bool waitall = (op.flags & MSG_WAITALL) && !peek;
+    std::size_t want = 0;
+    for (std::size_t i = 0; i < iovcnt; ++i)
+        want += iov[i].iov_len;
+    auto done = static_cast<std::size_t>(op.result > 0 ? op.result : 0);
+
+    rx_cursor c{d.q_head, d.q_off};
+    std::size_t skip = peek ? 0 : done; // what earlier rounds of this reader filled
+    for (std::size_t i = 0; i < iovcnt && c.bid >= 0; ++i) {
+        std::size_t len = iov[i].iov_len;
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        auto *dst = discard ? nullptr : static_cast<unsigned char *>(iov[i].iov_base) + skip;
+        std::size_t n = rx_copy(d, c, dst, len - skip, !peek);
+        done += n;
+        skip = 0;
+    }
+
+    long res;
+    if (done == want || (done > 0 && !waitall)) {
+        res = static_cast<long>(done);
+    } else if (d.rx_status == 1) {
+        res = static_cast<long>(done); // end of stream: what there is, or 0
+    } else if (d.rx_status < 0) {
+        res = done > 0 ? static_cast<long>(done) : d.rx_status; // the error comes next time
+        if (done == 0) d.rx_status = 0;
+    } else if (op.flags & MSG_DONTWAIT) {
+        res = done > 0 ? static_cast<long>(done) : -EAGAIN;
+    } else {
+        op.result = static_cast<long>(done);
+        return false;
+    }
+    if (op.code == op_code::recvmsg) {
+        op.msg->msg_namelen = 0;
+        op.msg->msg_controllen = 0;
+        op.msg->msg_flags = 0;
+    }
+    op.result = res;
+    return true;
 }
 
 bool uring_engine::start_recv_ms(io_op &op, udesc &d) noexcept {
-    if (d.readers.empty() && (d.q_head >= 0 || d.rx_status != 0 || op.len == 0)) {
-        op.result = take_rx(d, op); // served from bytes that arrived already: no suspension
-        return true;
-    }
+    op.result = 0;
+    if (d.readers.empty() && serve_rx(d, op)) return true; // no suspension
     push(d.readers, op);
     op.state = s_reader;
     if (!d.ms_recv) arm_recv(d);
@@ -70,10 +125,17 @@ bool uring_engine::start_recv_ms(io_op &op, udesc &d) noexcept {
 // Re-arms the multishot recv for the readers waiting on d, or, with no buffer free, hands the
 // first reader a plain recv into its own buffer.
 void uring_engine::arm_recv(udesc &d) noexcept {
-    if (bufs_out_ >= nbufs_) {
+    while (bufs_out_ >= nbufs_) {
         io_op *op = d.readers.head;
+        if (!op) return;
         remove(d.readers, *op);
         op->state = s_idle;
+        if (op->result > 0) {
+            // A MSG_WAITALL reader that took bytes already: a plain recv would write over them,
+            // so it returns short, as the call does when a signal interrupts it.
+            complete_later(*op, op->result);
+            continue;
+        }
         ++stats_.ms_recv_fallbacks;
         submit_op(*op, d);
         return;
@@ -89,6 +151,7 @@ void uring_engine::arm_recv(udesc &d) noexcept {
         return;
     }
     io_uring_prep_recv_multishot(sqe, d.fd, nullptr, 0, 0);
+    d.ms_used = true;
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = 0;
     io_uring_sqe_set_data(sqe, r);
@@ -99,9 +162,9 @@ void uring_engine::arm_recv(udesc &d) noexcept {
 void uring_engine::deliver_rx(udesc &d) noexcept {
     while (io_op *op = d.readers.head) {
         if (d.q_head < 0 && d.rx_status == 0) break;
+        if (!serve_rx(d, *op)) break; // a MSG_WAITALL reader took all there is
         remove(d.readers, *op);
         op->state = s_idle;
-        op->result = take_rx(d, *op);
         resume(op->handle);
         if (d.detached) return;
     }

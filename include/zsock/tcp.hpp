@@ -204,7 +204,15 @@ public:
     }
     ~tcp_stream() { close(); }
 
-    /// Receives what has arrived, up to len bytes; 0 means end of stream. flags: MSG_*.
+    /// Receives what has arrived, up to len bytes; 0 means end of stream. flags, as recv(2)
+    /// on a blocking socket, on both engines:
+    ///  - MSG_PEEK: the bytes stay to be read again;
+    ///  - MSG_WAITALL: waits for all len bytes, the end of stream or an error; cancelled or
+    ///    timed out after some bytes arrived, it returns those bytes (never an error);
+    ///  - MSG_DONTWAIT: never waits, resource_unavailable_try_again instead (on io_uring it
+    ///    sees the bytes this loop has received so far);
+    ///  - MSG_TRUNC: takes up to len bytes without copying them (TCP's meaning);
+    ///  - MSG_OOB and MSG_ERRQUEUE go to the kernel as they are.
     detail::transfer_awaiter recv(void *buf, std::size_t len, int flags = 0) noexcept {
         return {desc_, detail::op_code::recv, buf, len, flags};
     }
@@ -226,7 +234,11 @@ public:
         return send(buf.data(), buf.size());
     }
 
-    /// recvmsg(2)/sendmsg(2) with the caller's msghdr (kept valid until completion).
+    /// recvmsg(2)/sendmsg(2) with the caller's msghdr (kept valid until completion). recvmsg
+    /// takes the flags recv does. Ancillary data: ask for it (msg_controllen > 0) on the first
+    /// read of a connection; on io_uring a TCP connection that has read through the multishot
+    /// path since returns no ancillary data (msg_controllen 0), as its bytes were queued already.
+    /// AF_UNIX streams never take that path, so SCM_RIGHTS always arrives.
     detail::msg_awaiter recvmsg(msghdr &m, int flags = 0) noexcept {
         return {desc_, detail::op_code::recvmsg, &m, flags};
     }

@@ -166,6 +166,15 @@ public:
     detail::transfer_awaiter send(std::span<const std::byte> buf) noexcept { return s_.send(buf); }
     detail::transfer_awaiter send(std::string_view buf) noexcept { return s_.send(buf); }
 
+    /// Scatter/gather, through the TLS socket's recvmsg and sendmsg: recvmsg fills the iovecs
+    /// in order from what is decrypted (at most one record's worth, no ancillary data, no
+    /// address); sendmsg takes up to one record per iovec and stops at the first short one.
+    /// recv flags MSG_PEEK and MSG_DONTWAIT apply; the msghdr stays valid until completion.
+    detail::msg_awaiter recvmsg(msghdr &m, int flags = 0) noexcept { return s_.recvmsg(m, flags); }
+    detail::msg_awaiter sendmsg(const msghdr &m, int flags = 0) noexcept {
+        return s_.sendmsg(m, flags);
+    }
+
     /// Exactly buf.size() bytes, or how far it got (zsock::errc::eof at the end of stream).
     task<io_result> recv_exact(std::span<std::byte> buf) { return s_.recv_exact(buf); }
     task<io_result> recv_exact(std::span<char> buf) { return s_.recv_exact(buf); }

@@ -437,6 +437,57 @@ TEST_CASE("readiness waits on a TLS fd follow its poll hooks, not the kernel") {
     px.stop();
 }
 
+TEST_CASE("tls_stream: sendmsg gathers, recvmsg scatters, MSG_PEEK leaves the bytes") {
+    zsock::event_loop loop;
+    auto l = tls_listen();
+    const auto ep = zsock::endpoint::loopback_v4(port_of(l));
+    zsock::sync_wait(loop, [&]() -> task<void> {
+        auto server = [&]() -> task<void> {
+            auto s = co_await l.accept().with_timeout(5s);
+            REQUIRE(s.has_value());
+            std::string all;
+            while (all.size() < 12) {
+                char peek[4];
+                auto p = co_await s->recv(peek, sizeof peek, MSG_PEEK).with_timeout(5s);
+                REQUIRE(p.has_value());
+                REQUIRE(*p > 0);
+                char a[5], b[64];
+                iovec iov[2] = {{a, sizeof a}, {b, sizeof b}};
+                msghdr m{};
+                m.msg_iov = iov;
+                m.msg_iovlen = 2;
+                m.msg_flags = -1;
+                auto n = co_await s->recvmsg(m).with_timeout(5s);
+                INFO(n.error().message());
+                REQUIRE(n.has_value());
+                REQUIRE(*n >= *p);
+                CHECK(std::memcmp(a, peek, std::min<std::size_t>(*p, sizeof a)) == 0);
+                CHECK(m.msg_flags == 0);
+                std::string got(a, std::min<std::size_t>(*n, sizeof a));
+                if (*n > sizeof a) got.append(b, *n - sizeof a);
+                all += got;
+            }
+            CHECK(all == "hello, world");
+        };
+        auto client = [&]() -> task<void> {
+            auto c = co_await zsock::tls_stream::connect(ep, client_options()).with_timeout(5s);
+            REQUIRE(c.has_value());
+            char h[] = "hello", w[] = ", world";
+            iovec iov[2] = {{h, 5}, {w, 7}};
+            msghdr m{};
+            m.msg_iov = iov;
+            m.msg_iovlen = 2;
+            auto n = co_await c->sendmsg(m).with_timeout(5s);
+            INFO(n.error().message());
+            REQUIRE(n.has_value());
+            CHECK(*n == 12);
+            auto sh = co_await c->shutdown();
+            CHECK(sh.has_value());
+        };
+        co_await zsock::when_all(server(), client());
+    }());
+}
+
 TEST_CASE("tls_stream: ALPN is agreed and reported on both sides") {
     zsock::event_loop loop;
     auto so = server_options();

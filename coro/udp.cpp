@@ -41,7 +41,9 @@ result<udp_socket> udp_socket::bind(const endpoint &ep, event_loop *loop) noexce
 result<void> udp_socket::connect(const endpoint &peer) noexcept {
     if (fd_ < 0) return std::errc::bad_file_descriptor;
     long r = net::connect(fd_, peer.data(), peer.size());
-    if (r < 0) return detail::errno_code(r);
+    // A DTLS client starts its handshake here; on a nonblocking socket it goes on in the first
+    // send or recv, which wait for it like any other readiness.
+    if (r < 0 && r != -EINPROGRESS) return detail::errno_code(r);
     return {};
 }
 

@@ -96,7 +96,10 @@ public:
     }
     ~udp_socket() { close(); }
 
-    /// Sets the default peer (connect(2) on a datagram socket completes at once).
+    /// Sets the default peer (connect(2) on a datagram socket completes at once). On a DTLS
+    /// socket this starts the handshake, which the first send or recv awaits (bound it with
+    /// .with_timeout()); a failed handshake makes that operation fail (connection_aborted,
+    /// timed_out).
     result<void> connect(const endpoint &peer) noexcept;
 
     /// One datagram; `from` receives its source address.

@@ -488,6 +488,36 @@ TEST_CASE("tls_stream: sendmsg gathers, recvmsg scatters, MSG_PEEK leaves the by
     }());
 }
 
+TEST_CASE("udp_socket over DTLS: a coroutine client against openssl s_server -dtls1_2") {
+    zsock::event_loop loop;
+    add_standard_credentials();
+    const pki &p = the_pki();
+    s_server srv({"-cert", p.path("server.pem"), "-key", p.path("server.key")}, "", true);
+    int fd = zsock_socket(AF_INET, SOCK_DGRAM, ZSOCK_IPPROTO_DTLS_1_2);
+    REQUIRE(fd >= 0);
+    const sec_tag_t tags[] = {tag_ca};
+    REQUIRE(zsock_setsockopt(fd, ZSOCK_SOL_TLS, ZSOCK_TLS_SEC_TAG_LIST, tags, sizeof tags) == 0);
+    REQUIRE(zsock_setsockopt(fd, ZSOCK_SOL_TLS, ZSOCK_TLS_HOSTNAME, "localhost", 10) == 0);
+    auto u = zsock::udp_socket::adopt(fd);
+    REQUIRE(u.has_value());
+    REQUIRE(u->connect(zsock::endpoint::loopback_v4(srv.port)).has_value());
+    zsock::sync_wait(loop, [&]() -> task<void> {
+        auto w = co_await u->send("ping over dtls\n", 15).with_timeout(10s); // runs the handshake
+        INFO(w.error().message());
+        REQUIRE(w.has_value());
+        CHECK(*w == 15);
+    }());
+    REQUIRE(srv.proc.wait_output("ping over dtls"));
+    srv.proc.write_stdin("pong\n");
+    zsock::sync_wait(loop, [&]() -> task<void> {
+        char buf[64];
+        auto n = co_await u->recv(buf, sizeof buf).with_timeout(10s);
+        INFO(n.error().message());
+        REQUIRE(n.has_value());
+        CHECK(std::string(buf, *n) == "pong\n");
+    }());
+}
+
 TEST_CASE("tls_stream: ALPN is agreed and reported on both sides") {
     zsock::event_loop loop;
     auto so = server_options();

@@ -206,22 +206,30 @@ void epoll_engine::dequeue(desc &d, io_op &op) noexcept {
 [[gnu::always_inline]] inline long epoll_engine::attempt_native(desc &d, io_op &op,
                                                                 int nat) noexcept {
     if (!d.ready[nat]) return -EAGAIN; // known not ready: wait for the next edge
-    if ((op.flags & MSG_WAITALL) && (d.flags & desc_stream) &&
-        (op.code == op_code::recv || op.code == op_code::recvmsg)) [[unlikely]]
-        return attempt_waitall(d, op);
     long r = perform_native(op, d.fd);
     if (r == -EAGAIN) {
         d.ready[nat] = false;
     } else if (static_cast<std::size_t>(r) < op.len && r > 0 && op.code <= op_code::send &&
-               (d.flags & desc_stream) && !(nat == side_in && d.hangup) &&
-               !(op.flags & MSG_PEEK)) {
+               (d.flags & desc_stream) && !(nat == side_in && d.hangup)) {
         // A short stream read drained the socket; a short send filled its buffer. Either way
         // any later change of state is reported by the next epoll_wait, so the next call can
         // wait for it without a syscall. Not after a hang-up was reported: the end of stream
-        // (or error) is then still to be read, and no new edge will announce it. Not after
-        // MSG_PEEK either: it left the bytes where they were.
+        // (or error) is then still to be read, and no new edge will announce it.
         d.ready[nat] = false;
     }
+    return r;
+}
+
+// attempt_native for an operation with MSG_* flags (kept off the common path: an echo's recv
+// and send have none).
+long epoll_engine::attempt_flagged(desc &d, io_op &op, int nat) noexcept {
+    if (!d.ready[nat]) return -EAGAIN;
+    if ((op.flags & MSG_WAITALL) && (d.flags & desc_stream) &&
+        (op.code == op_code::recv || op.code == op_code::recvmsg))
+        return attempt_waitall(d, op);
+    if (!(op.flags & MSG_PEEK)) return attempt_native(d, op, nat);
+    long r = perform_native(op, d.fd);
+    if (r == -EAGAIN) d.ready[nat] = false; // a short peek proves nothing: the bytes stay
     return r;
 }
 
@@ -318,18 +326,35 @@ bool epoll_engine::start(io_op &op) noexcept {
     }
     op.aux = 0;
     int side = natural_side(op);
-    if (op.flags & MSG_DONTWAIT) [[unlikely]] {
-        // One real attempt, whatever the edge flags say, and never a wait: EAGAIN is the answer.
-        d.ready[side] = true;
-        op.flags &= ~MSG_WAITALL;
-        op.result = d.perform ? d.perform(op) : attempt_native(d, op, side);
-        return true;
-    }
+    if (op.flags) [[unlikely]]
+        return start_flagged(d, op, side);
     if (d.q[side].head) { // keep FIFO order behind the operations already waiting
         enqueue(d, side, op);
         return false;
     }
     long r = d.perform ? attempt_object(d, op, &side) : attempt_native(d, op, side);
+    if (r != -EAGAIN) {
+        op.result = r;
+        return true;
+    }
+    enqueue(d, side, op);
+    return false;
+}
+
+// start() for an operation with MSG_* flags. MSG_DONTWAIT: one real attempt, whatever the edge
+// flags say, and never a wait (EAGAIN is the answer).
+bool epoll_engine::start_flagged(desc &d, io_op &op, int side) noexcept {
+    if (op.flags & MSG_DONTWAIT) {
+        d.ready[side] = true;
+        op.flags &= ~MSG_WAITALL;
+        op.result = d.perform ? d.perform(op) : attempt_flagged(d, op, side);
+        return true;
+    }
+    if (d.q[side].head) {
+        enqueue(d, side, op);
+        return false;
+    }
+    long r = d.perform ? attempt_object(d, op, &side) : attempt_flagged(d, op, side);
     if (r != -EAGAIN) {
         op.result = r;
         return true;
@@ -361,7 +386,7 @@ void epoll_engine::run_queue(desc &d, int side) noexcept {
                 continue;
             }
         } else {
-            r = attempt_native(d, *op, side);
+            r = op->flags ? attempt_flagged(d, *op, side) : attempt_native(d, *op, side);
         }
         if (r == -EAGAIN) return; // head of line waits for the next edge
         dequeue(d, *op);

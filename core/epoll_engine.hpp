@@ -50,7 +50,9 @@ private:
     epoll_engine() = default;
     desc *alloc_desc() noexcept;
     long attempt_native(desc &d, io_op &op, int nat) noexcept;
-    long attempt_waitall(desc &d, io_op &op) noexcept;
+    [[gnu::noinline, gnu::cold]] long attempt_waitall(desc &d, io_op &op) noexcept;
+    [[gnu::noinline, gnu::cold]] long attempt_flagged(desc &d, io_op &op, int nat) noexcept;
+    [[gnu::noinline, gnu::cold]] bool start_flagged(desc &d, io_op &op, int side) noexcept;
     long attempt_object(desc &d, io_op &op, int *side) noexcept;
     void run_queue(desc &d, int side) noexcept;
     void on_event(desc &d, uint32_t events) noexcept;

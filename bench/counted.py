@@ -24,9 +24,10 @@ import benchlib
 SHAPE = dict(connections=1, size=64, depth=1)
 
 
-def _loadgen(loadgen, port, count, cpu, timeout=120):
+def _loadgen(loadgen, port, count, cpu, timeout=120, connections=1):
+    shape = {**SHAPE, "connections": connections}
     rc, rep, err = benchlib.run_loadgen(loadgen, port, cpu=cpu, count=count, duration=60, drain=2,
-                                        timeout=timeout, **SHAPE)
+                                        timeout=timeout, **shape)
     if rc != 0 or rep is None:
         raise RuntimeError(f"loadgen failed (exit {rc}): {rep and rep.get('first_error')} {err}")
     return rep
@@ -209,8 +210,11 @@ def allocations_per_request(argv, loadgen, preload_lib, counts, cpus):
             "tool": "LD_PRELOAD malloc counter, difference of two runs"}
 
 
-def instructions_per_request(argv, loadgen, counts, cpus, timeout=180):
+def instructions_per_request(argv, loadgen, counts, cpus, timeout=180, connections=1):
     """callgrind: total user-space instructions (Ir) of the server for two run lengths.
+
+    counts are messages per connection; with several connections the figure is per message over
+    all of them (a loop turn then serves several connections, as under real load).
 
     The total is taken with `callgrind_control --dump` right after the load, not at exit: a
     server blocked in io_uring_enter under valgrind may never see SIGINT (valgrind holds signals
@@ -228,7 +232,7 @@ def instructions_per_request(argv, loadgen, counts, cpus, timeout=180):
                    "--dump-instr=no", "--compress-strings=no", "-q"]
         srv = benchlib.start_server(argv, cpu=cpus.server, wrapper=wrapper, timeout=60)
         try:
-            _loadgen(loadgen, srv.port, n, cpus.load, timeout=timeout)
+            _loadgen(loadgen, srv.port, n, cpus.load, timeout=timeout, connections=connections)
             ctl = subprocess.Popen(["callgrind_control", "--dump", str(srv.pid)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + 30
@@ -255,5 +259,51 @@ def instructions_per_request(argv, loadgen, counts, cpus, timeout=180):
             return {"error": "callgrind wrote no dump (callgrind_control --dump failed)"}
         totals.append(total)
     (n1, n2), (t1, t2) = counts, totals
-    return {"per_request": round((t2 - t1) / (n2 - n1), 1), "runs": {str(n1): t1, str(n2): t2},
+    return {"per_request": round((t2 - t1) / ((n2 - n1) * connections), 1),
+            "connections": connections, "runs": {str(n1): t1, str(n2): t2},
             "tool": "valgrind --tool=callgrind, Ir, difference of two runs"}
+
+
+def _rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def _open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def idle_memory_per_connection(argv, cpus, n=1000, timeout=30):
+    """User-space memory per idle connection: the server's resident set (VmRSS: its own pages;
+    socket buffers are kernel memory and not in it) before and after n connections that send
+    nothing, divided by n. Growth that happens once (pools, the fd table) is charged to these
+    connections too, so the figure errs on the high side."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 256), hard))
+    srv = benchlib.start_server(argv, cpu=cpus.server)
+    socks = []
+    try:
+        time.sleep(0.2)
+        base_fds = _open_fds(srv.pid)
+        before = _rss_kib(srv.pid)
+        for _ in range(n):
+            socks.append(socket.create_connection(("127.0.0.1", srv.port), timeout=5))
+        deadline = time.monotonic() + timeout
+        while _open_fds(srv.pid) < base_fds + n:  # every connection accepted and waiting in recv
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server accepted {_open_fds(srv.pid) - base_fds} of {n}")
+            time.sleep(0.05)
+        time.sleep(0.3)
+        after = _rss_kib(srv.pid)
+    finally:
+        for s in socks:
+            s.close()
+        benchlib.stop_server(srv)
+    return {"bytes_per_connection": round((after - before) * 1024 / n),
+            "connections": n, "rss_kib": {"before": before, "after": after},
+            "tool": "VmRSS before and after n idle connections"}

@@ -59,20 +59,26 @@ def counted_table(counted, shape_note):
     hw = any(c.get("syscalls", {}).get("instructions_u_per_request") for c in counted.values())
     out = [f"Counted per request ({shape_note}):", "",
            "| server | syscalls/msg | by call (per msg) | heap allocs/msg | user instr/msg "
-           "(callgrind) | instr × raw epoll |" + (" perf instr/msg user + kernel |" if hw else ""),
-           "|---|---:|---|---:|---:|---:|" + ("---:|" if hw else "")]
+           "(callgrind) | instr × raw epoll | user instr/msg, 50 conn | idle conn (RSS B) |"
+           + (" perf instr/msg user + kernel |" if hw else ""),
+           "|---|---:|---|---:|---:|---:|---:|---:|" + ("---:|" if hw else "")]
     for name, c in counted.items():
         sc = c.get("syscalls", {})
         al = c.get("allocations", {})
         ins = c.get("instructions", {})
         by = ", ".join(f"{k} {v:.2f}" for k, v in list(sc.get("by_call", {}).items())[:5])
         ipr = ins.get("per_request")
-        out.append("| {} | {} | {} | {} | {} | {} |".format(
+        i50 = c.get("instructions_50", {})
+        mem = c.get("idle_memory", {})
+        out.append("| {} | {} | {} | {} | {} | {} | {} | {} |".format(
             name, _f(sc.get("per_request"), "{:.2f}") if "error" not in sc else _short(sc["error"]),
             by or "–",
             _f(al.get("per_request"), "{:.3f}") if "error" not in al else _short(al["error"]),
             _f(ipr, "{:,.1f}") if "error" not in ins else _short(ins["error"]),
-            _f(ipr / base if ipr and base else None, "{:.2f}"))
+            _f(ipr / base if ipr and base else None, "{:.2f}"),
+            _f(i50.get("per_request"), "{:,.1f}") if "error" not in i50 else _short(i50["error"]),
+            _f(mem.get("bytes_per_connection"), "{:,}") if "error" not in mem
+            else _short(mem["error"]))
             + (" {} + {} |".format(_f(sc.get("instructions_u_per_request"), "{:,.0f}"),
                                    _f(sc.get("instructions_k_per_request"), "{:,.0f}"))
                if hw else ""))
@@ -110,7 +116,88 @@ def _ratio_goal(cells, server, against, target, conns, size, label):
     return {"goal": label, "measured": "–", "status": "not measured (cell not in this mode)"}
 
 
-def evaluate_goals(echo_cells, counted, servers):
+def _noisy(a, b, key):
+    return a[key]["min"] <= b[key]["max"] and b[key]["min"] <= a[key]["max"]
+
+
+def _status(ok, noisy):
+    return ("met" if ok else "NOT met") + (
+        " by the medians, but too noisy to trust (min-max ranges overlap)" if noisy else "")
+
+
+def _every_cell_goal(cells, server, against, key, target, label, at_most=False):
+    """A ratio goal that must hold in every cell of the run: reports the worst cell."""
+    worst = None
+    for cell in cells:
+        s, b = cell["summary"].get(server), cell["summary"].get(against)
+        if not s or not b or s.get("error") or b.get("error") or key not in s or key not in b:
+            continue
+        r = s[key]["median"] / b[key]["median"]
+        where = f'{cell["connections"]} conn' + (f' × {cell["size"]} B' if "size" in cell else "")
+        if "depth" in cell and cell["depth"] > 1:
+            where += " pipelined"
+        bad = -r if at_most else r
+        if worst is None or bad < worst[0]:
+            worst = (bad, r, where, _noisy(s, b, key))
+    if worst is None:
+        return {"goal": label, "measured": "–", "status": "not measured (no cell with both)"}
+    _, r, where, noisy = worst
+    ok = r <= target if at_most else r >= target
+    return {"goal": label, "measured": f"worst {r:.2f}× ({where})", "status": _status(ok, noisy)}
+
+
+def _cpu_goal(cells, server, against, target, conns, size, label):
+    for cell in cells:
+        if cell["connections"] == conns and cell["size"] == size and cell["depth"] == 1:
+            s, b = cell["summary"].get(server), cell["summary"].get(against)
+            if not s or not b or not s.get("cpu") or not b.get("cpu"):
+                return {"goal": label, "measured": "–", "status": "not measured"}
+            r = s["cpu"]["median"] / b["cpu"]["median"]
+            return {"goal": label, "measured": f"{r:.2f}×",
+                    "status": _status(r <= target, _noisy(s, b, "cpu"))}
+    return {"goal": label, "measured": "–", "status": "not measured (cell not in this mode)"}
+
+
+def _coro_goals(echo_cells, http_cells, counted, built):
+    """The coroutine engines' goals from the coroutine issue."""
+    goals = []
+    label = "epoll engine ≥ 0.95× raw epoll at every connection count"
+    if "coro-epoll" in built:
+        goals.append(_every_cell_goal(echo_cells, "coro-epoll", "raw-epoll", "msgs_per_s", 0.95,
+                                      label))
+    goals.append(_cpu_goal(echo_cells, "coro-io_uring", "raw-epoll", 0.90, 500, 64,
+                           "io_uring engine server CPU/msg ≤ 0.90× raw epoll, 500×64 B"))
+    label = "epoll engine ≤ 500 user-space instructions/msg at 50 connections (callgrind)"
+    i50 = counted.get("coro-epoll", {}).get("instructions_50", {})
+    if "per_request" in i50:
+        ref = counted.get("raw-epoll", {}).get("instructions_50", {}).get("per_request")
+        goals.append({"goal": label, "measured": f"{i50['per_request']:,.0f}"
+                      + (f" (raw epoll {ref:,.0f})" if ref else ""),
+                      "status": "met" if i50["per_request"] <= 500 else "NOT met"})
+    else:
+        goals.append({"goal": label, "measured": "–",
+                      "status": "not measured" + (f": {i50['error']}" if "error" in i50 else "")})
+    for server in ("coro-epoll", "coro-io_uring"):
+        label = f"≤ 4 KiB user-space memory per idle connection ({server})"
+        m = counted.get(server, {}).get("idle_memory", {})
+        if "bytes_per_connection" in m:
+            goals.append({"goal": label, "measured": f"{m['bytes_per_connection']:,} B "
+                                                     f"(RSS, {m['connections']} connections)",
+                          "status": "met" if m["bytes_per_connection"] <= 4096 else "NOT met"})
+        else:
+            goals.append({"goal": label, "measured": "–", "status": "not measured"
+                          + (f": {m['error']}" if "error" in m else "")})
+    for server in ("coro-http-epoll", "coro-http-io_uring"):
+        label = f"http_server under wrk ≥ raw epoll HTTP responder ({server})"
+        if server in built:
+            goals.append(_every_cell_goal(http_cells, server, "raw-epoll-http", "rps", 1.0,
+                                          label))
+        else:
+            goals.append({"goal": label, "measured": "–", "status": "not measured"})
+    return goals
+
+
+def evaluate_goals(echo_cells, counted, servers, http_cells=()):
     """The README's goals, each met / NOT met / not measured, with the figure behind it."""
     built = {s["name"] for s in servers if s["available"]}
     goals = []
@@ -123,6 +210,7 @@ def evaluate_goals(echo_cells, counted, servers):
             goals.append({"goal": label, "measured": "–", "status": f"not measured: {note}"})
         else:
             goals.append(_ratio_goal(echo_cells, server, against, target, 500, 64, label))
+    goals += _coro_goals(echo_cells, http_cells, counted, built)
     for server in ("coro-epoll", "coro-io_uring", "zsock-poll"):
         label = f"zero heap allocations per request ({server})"
         a = counted.get(server, {}).get("allocations", {})

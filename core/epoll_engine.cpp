@@ -2,13 +2,12 @@
 #include "core/epoll_engine.hpp"
 
 #include <cerrno>
-#include <memory>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/uio.h>
 
 #include "core/sys.hpp"
+#include "core/waitall.hpp"
 
 #ifndef SYS_epoll_pwait2
 #define SYS_epoll_pwait2 441
@@ -21,8 +20,7 @@ char wake_tag; // epoll data of the wake-up eventfd
 
 constexpr int max_events = 64; // per wait; small enough to need no stack-clash probing
 
-// op.aux of a MSG_WAITALL read that has started (connect uses 1): op.result holds its progress.
-constexpr uint8_t aux_waitall = 2;
+using detail::aux_waitall;
 
 // The queue an operation waits in: 0 input, 1 output (poll: by its events).
 constexpr uint8_t side_of_code[] = {
@@ -119,24 +117,8 @@ epoll_engine::~epoll_engine() {
 }
 
 epoll_engine::desc *epoll_engine::alloc_desc() noexcept {
-    if (!free_) {
-        constexpr int batch = 256;
-        std::unique_ptr<desc[]> block(new (std::nothrow) desc[batch]);
-        if (!block) return nullptr;
-        try {
-            blocks_.push_back(std::move(block));
-        } catch (...) {
-            return nullptr;
-        }
-        desc *b = blocks_.back().get();
-        for (int i = 0; i < batch; ++i) {
-            b[i].next_free = free_;
-            free_ = &b[i];
-        }
-    }
-    desc *d = free_;
-    free_ = d->next_free;
-    *d = desc{};
+    desc *d = descs_.acquire();
+    if (d) *d = desc{};
     return d;
 }
 
@@ -152,8 +134,7 @@ int epoll_engine::attach(int fd, unsigned flags, io_desc **out) noexcept {
     reg.data.ptr = d;
     long r = sys::call(SYS_epoll_ctl, epfd_, EPOLL_CTL_ADD, fd, &reg);
     if (r < 0) {
-        d->next_free = free_;
-        free_ = d;
+        descs_.release(d);
         return static_cast<int>(r);
     }
     *out = d;
@@ -224,7 +205,7 @@ void epoll_engine::dequeue(desc &d, io_op &op) noexcept {
 // and send have none).
 long epoll_engine::attempt_flagged(desc &d, io_op &op, int nat) noexcept {
     if (!d.ready[nat]) return -EAGAIN;
-    if ((op.flags & MSG_WAITALL) && (d.flags & desc_stream) &&
+    if ((op.flags & (MSG_WAITALL | MSG_PEEK)) == MSG_WAITALL && (d.flags & desc_stream) &&
         (op.code == op_code::recv || op.code == op_code::recvmsg))
         return attempt_waitall(d, op);
     if (!(op.flags & MSG_PEEK)) return attempt_native(d, op, nat);
@@ -234,67 +215,13 @@ long epoll_engine::attempt_flagged(desc &d, io_op &op, int nat) noexcept {
 }
 
 // MSG_WAITALL on a stream, as a blocking recv has it: wait for the whole length, the end of
-// stream or an error. A nonblocking recv returns short, so the bytes taken so far live in
-// op.result (op.aux marks it) while the operation waits, and a cancellation returns them.
+// stream or an error (core/waitall.hpp keeps the progress in the operation).
 long epoll_engine::attempt_waitall(desc &d, io_op &op) noexcept {
-    if (op.aux != aux_waitall) {
-        op.aux = aux_waitall;
-        op.result = 0;
-    }
-    auto done = static_cast<std::size_t>(op.result);
-    for (;;) {
-        long r;
-        std::size_t want;
-        if (op.code == op_code::recv) {
-            want = op.len;
-            r = sys::recvfrom(d.fd, static_cast<char *>(op.buf) + done, op.len - done,
-                              op.flags | MSG_DONTWAIT, nullptr, nullptr);
-        } else {
-            // The caller's iovecs stay untouched: a copy that starts where the bytes end. An
-            // oversized vector goes to the kernel as it is, for its EMSGSIZE.
-            iovec small[16];
-            std::unique_ptr<iovec[]> big;
-            iovec *rest = small;
-            const std::size_t iovlen = op.msg->msg_iovlen;
-            if (iovlen > 16 && iovlen <= UIO_MAXIOV) {
-                big.reset(new (std::nothrow) iovec[iovlen]);
-                if (!big) return done > 0 ? static_cast<long>(done) : -ENOMEM;
-                rest = big.get();
-            }
-            msghdr m = *op.msg;
-            std::size_t skip = done;
-            std::size_t n = 0;
-            want = 0;
-            for (std::size_t i = 0; i < iovlen && (iovlen <= 16 || big); ++i) {
-                iovec v = op.msg->msg_iov[i];
-                want += v.iov_len;
-                if (skip >= v.iov_len) {
-                    skip -= v.iov_len;
-                    continue;
-                }
-                rest[n++] = {static_cast<char *>(v.iov_base) + skip, v.iov_len - skip};
-                skip = 0;
-            }
-            if (iovlen <= 16 || big) {
-                m.msg_iov = rest;
-                m.msg_iovlen = n;
-            }
-            r = sys::recvmsg(d.fd, &m, op.flags | MSG_DONTWAIT);
-            if (r >= 0) {
-                op.msg->msg_namelen = m.msg_namelen;
-                op.msg->msg_controllen = m.msg_controllen;
-                op.msg->msg_flags = m.msg_flags;
-            }
-        }
-        if (r == -EAGAIN) {
-            d.ready[side_in] = false;
-            op.result = static_cast<long>(done);
-            return -EAGAIN;
-        }
-        if (r <= 0) return done > 0 ? static_cast<long>(done) : r; // end of stream, or error
-        done += static_cast<std::size_t>(r);
-        if (done >= want) return static_cast<long>(done);
-    }
+    long r = waitall_attempt(op, [fd = d.fd](void *buf, std::size_t len, msghdr *m, int flags) {
+        return m ? sys::recvmsg(fd, m, flags) : sys::recvfrom(fd, buf, len, flags, nullptr, nullptr);
+    });
+    if (r == -EAGAIN) d.ready[side_in] = false;
+    return r;
 }
 
 // Through the object (hooked or offloaded): a hooked object may need the other direction first
@@ -431,8 +358,7 @@ void epoll_engine::poll(int64_t timeout_ns) noexcept {
     }
     while (desc *d = graveyard_) {
         graveyard_ = d->next_free;
-        d->next_free = free_;
-        free_ = d;
+        descs_.release(d);
     }
 }
 

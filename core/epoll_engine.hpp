@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/block_pool.hpp"
 #include "core/io_engine.hpp"
 
 namespace zsock::core {
@@ -62,8 +63,7 @@ private:
     int epfd_ = -1;
     int evfd_ = -1;
     bool has_pwait2_ = true;
-    std::vector<std::unique_ptr<desc[]>> blocks_;
-    desc *free_ = nullptr;
+    block_pool<desc, 256> descs_;
     desc *graveyard_ = nullptr; // detached during this turn; freed after the dispatch
 };
 

@@ -6,6 +6,7 @@
 #include <new>
 #include <sys/eventfd.h>
 
+#include "core/block_pool.hpp"
 #include "core/log.hpp"
 #include "core/sys.hpp"
 
@@ -24,9 +25,13 @@ using fd_table_detail::g_hooked;
 using fd_table_detail::put;
 using slot = fd_table_detail::fd_slot;
 
-// Entries are recycled, never freed: see the header for why.
+// Entries are recycled, never freed: see the header for why. The pool is never destroyed either,
+// so that a socket closed by a static destructor still finds it.
 std::mutex g_free_mutex;
-fd_entry *g_free_list = nullptr;
+block_pool<fd_entry, 64> &entry_pool() noexcept {
+    static auto *pool = new block_pool<fd_entry, 64>;
+    return *pool;
+}
 
 slot *make_slot(int fd) noexcept {
     if (fd < 0 || fd >= fd_table_capacity) return nullptr;
@@ -47,18 +52,7 @@ slot *make_slot(int fd) noexcept {
 
 fd_entry *alloc_entry() noexcept {
     std::lock_guard lock(g_free_mutex);
-    if (!g_free_list) {
-        constexpr int batch = 64;
-        auto *block = new (std::nothrow) fd_entry[batch];
-        if (!block) return nullptr;
-        for (int i = 0; i < batch; ++i) {
-            block[i].next_free = g_free_list;
-            g_free_list = &block[i];
-        }
-    }
-    fd_entry *e = g_free_list;
-    g_free_list = e->next_free;
-    return e;
+    return entry_pool().acquire();
 }
 
 void recycle_entry(fd_entry *e) noexcept {
@@ -70,8 +64,7 @@ void recycle_entry(fd_entry *e) noexcept {
     e->retired = false;
     e->state.store(0, std::memory_order_release);
     std::lock_guard lock(g_free_mutex);
-    e->next_free = g_free_list;
-    g_free_list = e;
+    entry_pool().release(e);
 }
 
 // Runs when the last reference to a closing entry goes.

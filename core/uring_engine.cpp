@@ -13,23 +13,8 @@ namespace zsock::core {
 // ---- pools --------------------------------------------------------------------------------
 
 uring_engine::req *uring_engine::alloc_req(req::kind_t k, udesc *d, io_op *op) noexcept {
-    if (!free_reqs_) {
-        constexpr int batch = 256;
-        std::unique_ptr<req[]> block(new (std::nothrow) req[batch]);
-        if (!block) return nullptr;
-        try {
-            req_blocks_.push_back(std::move(block));
-        } catch (...) {
-            return nullptr;
-        }
-        req *b = req_blocks_.back().get();
-        for (int i = 0; i < batch; ++i) {
-            b[i].next_free = free_reqs_;
-            free_reqs_ = &b[i];
-        }
-    }
-    req *r = free_reqs_;
-    free_reqs_ = r->next_free;
+    req *r = reqs_.acquire();
+    if (!r) return nullptr;
     r->kind = k;
     r->cancel_sent = false;
     r->touches_memory = false;
@@ -43,30 +28,12 @@ void uring_engine::free_req(req *r) noexcept {
     udesc *d = r->d;
     r->op = nullptr;
     r->d = nullptr;
-    r->next_free = free_reqs_;
-    free_reqs_ = r;
+    reqs_.release(r);
     if (d) put_desc(d);
 }
 
 uring_engine::udesc *uring_engine::alloc_desc() noexcept {
-    if (!free_descs_) {
-        constexpr int batch = 256;
-        std::unique_ptr<udesc[]> block(new (std::nothrow) udesc[batch]);
-        if (!block) return nullptr;
-        try {
-            desc_blocks_.push_back(std::move(block));
-        } catch (...) {
-            return nullptr;
-        }
-        udesc *b = desc_blocks_.back().get();
-        for (int i = 0; i < batch; ++i) {
-            b[i].next_free = free_descs_;
-            free_descs_ = &b[i];
-        }
-    }
-    udesc *d = free_descs_;
-    free_descs_ = d->next_free;
-    return d;
+    return descs_.acquire(); // put_desc left it reset
 }
 
 void uring_engine::put_desc(udesc *d) noexcept {
@@ -74,8 +41,7 @@ void uring_engine::put_desc(udesc *d) noexcept {
     d->accepted.clear();
     d->accepted.shrink_to_fit();
     *d = udesc{};
-    d->next_free = free_descs_;
-    free_descs_ = d;
+    descs_.release(d);
 }
 
 io_uring_sqe *uring_engine::get_sqe() noexcept {
@@ -281,11 +247,13 @@ void uring_engine::on_hooked(req *r, int res) noexcept {
     if (op) {
         op->state = s_idle;
         op->engine_ref = nullptr;
+        // A MSG_WAITALL read that took bytes already returns them instead of the error.
+        const bool progress = op->aux == detail::aux_waitall && op->result > 0;
         if (res < 0 && res != -EINTR) {
-            op->result = res; // -ECANCELED (cancel, detach) or a poll error
+            if (!progress) op->result = res; // -ECANCELED (cancel, detach) or a poll error
             resume(op->handle);
         } else if (was_cancelled || d->detached) {
-            op->result = -ECANCELED;
+            if (!progress) op->result = -ECANCELED;
             resume(op->handle);
         } else if (start_hooked(*op, *d)) {
             resume(op->handle);

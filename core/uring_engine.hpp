@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "core/block_pool.hpp"
 #include "core/io_engine.hpp"
 
 namespace zsock::core {
@@ -143,10 +144,8 @@ private:
     uint64_t wake_buf_ = 0;
     req wake_req_{req::k_wake};
     // pools
-    std::vector<std::unique_ptr<req[]>> req_blocks_;
-    req *free_reqs_ = nullptr;
-    std::vector<std::unique_ptr<udesc[]>> desc_blocks_;
-    udesc *free_descs_ = nullptr;
+    block_pool<req, 256> reqs_;
+    block_pool<udesc, 256> descs_;
 };
 
 /// io_uring_disabled from /proc (0 when absent).

@@ -11,6 +11,7 @@
 #include "core/fd_ops.hpp"
 #include "core/fd_table.hpp"
 #include "core/io_engine.hpp"
+#include "core/waitall.hpp"
 #include "net/native_socket.hpp"
 #include "net/socket_ops.hpp"
 
@@ -21,11 +22,18 @@ long hooked_perform(io_op &op) noexcept {
     const int fd = op.desc->fd;
     switch (op.code) {
     case op_code::recv:
+    case op_code::recvmsg:
+        // MSG_WAITALL on a TLS or offloaded stream: their nonblocking recv returns what is
+        // ready, so the rest is asked for on later attempts (core/waitall.hpp).
+        if ((op.flags & (MSG_WAITALL | MSG_PEEK | MSG_DONTWAIT)) == MSG_WAITALL &&
+            (op.desc->flags & core::desc_stream))
+            return core::waitall_attempt(op, [fd](void *buf, std::size_t len, msghdr *m, int f) {
+                return m ? net::recvmsg(fd, m, f) : net::recvfrom(fd, buf, len, f, nullptr, nullptr);
+            });
+        if (op.code == op_code::recvmsg) return net::recvmsg(fd, op.msg, op.flags | MSG_DONTWAIT);
         return net::recvfrom(fd, op.buf, op.len, op.flags | MSG_DONTWAIT, nullptr, nullptr);
     case op_code::send:
         return net::sendto(fd, op.buf, op.len, op.flags | MSG_DONTWAIT | MSG_NOSIGNAL, nullptr, 0);
-    case op_code::recvmsg:
-        return net::recvmsg(fd, op.msg, op.flags | MSG_DONTWAIT);
     case op_code::sendmsg:
         return net::sendmsg(fd, op.msg, op.flags | MSG_DONTWAIT | MSG_NOSIGNAL);
     case op_code::accept:

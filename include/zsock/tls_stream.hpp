@@ -152,7 +152,8 @@ public:
 
     /// Receives decrypted bytes: what is ready, at most len (and at most one record); 0 means
     /// the peer sent close_notify (or its transport ended at a record boundary). A transport that
-    /// ends in the middle of a record is connection_aborted.
+    /// ends in the middle of a record is connection_aborted. flags: MSG_PEEK, MSG_DONTWAIT, and
+    /// MSG_WAITALL (all of len, across records, as tcp_stream::recv has it).
     detail::transfer_awaiter recv(void *buf, std::size_t len, int flags = 0) noexcept {
         return s_.recv(buf, len, flags);
     }
@@ -169,7 +170,7 @@ public:
     /// Scatter/gather, through the TLS socket's recvmsg and sendmsg: recvmsg fills the iovecs
     /// in order from what is decrypted (at most one record's worth, no ancillary data, no
     /// address); sendmsg takes up to one record per iovec and stops at the first short one.
-    /// recv flags MSG_PEEK and MSG_DONTWAIT apply; the msghdr stays valid until completion.
+    /// recv's flags apply (MSG_WAITALL fills every iovec); the msghdr stays valid until completion.
     detail::msg_awaiter recvmsg(msghdr &m, int flags = 0) noexcept { return s_.recvmsg(m, flags); }
     detail::msg_awaiter sendmsg(const msghdr &m, int flags = 0) noexcept {
         return s_.sendmsg(m, flags);

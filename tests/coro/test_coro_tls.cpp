@@ -488,6 +488,49 @@ TEST_CASE("tls_stream: sendmsg gathers, recvmsg scatters, MSG_PEEK leaves the by
     }());
 }
 
+TEST_CASE("tls_stream: MSG_WAITALL waits across records (recv, recvmsg), keeps bytes on timeout") {
+    zsock::event_loop loop;
+    auto l = tls_listen();
+    const auto ep = zsock::endpoint::loopback_v4(port_of(l));
+    zsock::sync_wait(loop, [&]() -> task<void> {
+        auto server = [&]() -> task<void> {
+            auto s = co_await l.accept().with_timeout(5s);
+            REQUIRE(s.has_value());
+            char buf[32];
+            auto n = co_await s->recv(buf, 12, MSG_WAITALL).with_timeout(5s);
+            INFO(n.error().message());
+            REQUIRE(n.has_value());
+            CHECK(std::string(buf, *n) == "hello, world");
+            char x[2], y[3];
+            iovec iov[2] = {{x, sizeof x}, {y, sizeof y}};
+            msghdr m{};
+            m.msg_iov = iov;
+            m.msg_iovlen = 2;
+            auto g = co_await s->recvmsg(m, MSG_WAITALL).with_timeout(5s);
+            INFO(g.error().message());
+            REQUIRE(g.has_value());
+            CHECK(*g == 5);
+            CHECK(std::string(x, 2) + std::string(y, 3) == "abcde");
+            // Two bytes come, then nothing: the timeout returns the two, not timed_out.
+            auto part = co_await s->recv(buf, sizeof buf, MSG_WAITALL).with_timeout(300ms);
+            INFO(part.error().message());
+            REQUIRE(part.has_value());
+            CHECK(std::string(buf, *part) == "fg");
+        };
+        auto client = [&]() -> task<void> {
+            auto c = co_await zsock::tls_stream::connect(ep, client_options()).with_timeout(5s);
+            REQUIRE(c.has_value());
+            for (std::string_view piece : {"hello", ", wor", "ld", "abc", "de", "fg"}) {
+                auto w = co_await c->send_all(piece); // one record each
+                REQUIRE(w.ok());
+                co_await zsock::sleep_for(30ms);
+            }
+            co_await zsock::sleep_for(600ms); // stay connected past the server's timeout
+        };
+        co_await zsock::when_all(server(), client());
+    }());
+}
+
 TEST_CASE("udp_socket over DTLS: a coroutine client against openssl s_server -dtls1_2") {
     zsock::event_loop loop;
     add_standard_credentials();

@@ -43,6 +43,10 @@ struct io_op : ready_node {
     void *engine_ref = nullptr; // engine-private
 };
 
+/// op.aux of a MSG_WAITALL stream read that has taken bytes and waits for more: its op.result
+/// holds those bytes' count, which a cancellation (or detach) returns instead of an error.
+inline constexpr uint8_t aux_waitall = 2;
+
 /// Starts op on op.desc's engine. true: it completed already (op.result holds the outcome);
 /// false: it is in flight and op.handle will be resumed when it completes.
 inline bool io_start(io_op &op) noexcept {

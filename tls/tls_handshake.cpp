@@ -153,6 +153,14 @@ int close_notify_step(tls_session &s) {
     return map_data_error(s, r);
 }
 
+void finish_pending_shutdown(tls_socket &t) {
+    if (t.shut_pending < 0 || !t.sess) return;
+    if (close_notify_step(*t.sess) == -EAGAIN) return;
+    const int how = t.shut_pending;
+    t.shut_pending = -1;
+    if (t.ivt->shutdown) t.ivt->shutdown(t.inner, how);
+}
+
 void send_close_notify(tls_socket &t, tls_session &s, deadline d) {
     for (;;) {
         int r;

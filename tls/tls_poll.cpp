@@ -6,7 +6,8 @@
 //  - a readable transport that only carried non-application records (handshake messages, warning
 //    alerts) is not readable (update processes the records with a zero-length read and answers
 //    -EAGAIN, so zsock_poll waits again).
-// poll also moves nonblocking handshakes on, and flushes a record send() left half-written.
+// poll also moves nonblocking handshakes on, flushes a record send() left half-written, and
+// finishes a nonblocking shutdown() whose close_notify had to wait for the transport.
 //
 // The hooks compose with the transport's: a transport with hooks of its own (sim0) is asked what
 // to wait for and may be ready without a kernel event; its answer, in its own terms, is what the
@@ -91,6 +92,7 @@ int update_locked(tls_socket &t, short events, short kr, short *revents) {
         // Established just now: report from the fresh state (POLLOUT comes with the next wait).
     }
     if (ssl_out_pending(&s.ssl) && (kr & (POLLOUT | POLLERR | POLLHUP))) flush_pending(s);
+    finish_pending_shutdown(t);
     if ((kr & (POLLIN | POLLHUP | POLLERR)) && !s.readable_now()) process_records(t, s);
     short rev = ready_events(t, s, events);
     if ((events & POLLOUT) && (kr & POLLOUT) && !ssl_out_pending(&s.ssl) && !s.peer_closed &&
@@ -142,6 +144,7 @@ int tls_poll_prepare(void *obj, short events, short *kevents) {
     if (r == -EAGAIN) return ask_transport(t, events, want, kevents);
     if (r < 0) return POLLERR;
     if (mbedtls_ssl_check_pending(&s.ssl) && !s.readable_now()) process_records(t, s);
+    finish_pending_shutdown(t);
     if (short rev = ready_events(t, s, events)) return rev;
     return ask_transport(t, events, transport_events(s, events), kevents);
 }

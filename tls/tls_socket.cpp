@@ -140,11 +140,24 @@ int t_shutdown(void *obj, int how) {
     auto &t = *static_cast<tls_socket *>(obj);
     if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
     if (how != SHUT_RD && !t.is_dtls() && t.sess) {
-        deadline d =
-            earliest(t.deadline_for(wait_kind::send), clock::now() + std::chrono::seconds(1));
-        send_close_notify(t, *t.sess, d);
-        std::lock_guard lock(t.mu);
-        t.write_shut = true;
+        if (t.nonblock) {
+            // Like TCP's shutdown, a nonblocking one never waits. If the transport cannot take
+            // close_notify now, the alert stays queued and poll flushes it, then shuts the
+            // transport (shutting it first would make the alert unsendable).
+            std::lock_guard lock(t.mu);
+            t.write_shut = true;
+            if (close_notify_step(*t.sess) == -EAGAIN) {
+                if (how == SHUT_RDWR || t.shut_pending == SHUT_RDWR) how = SHUT_RDWR;
+                t.shut_pending = how;
+                return 0;
+            }
+        } else {
+            deadline d =
+                earliest(t.deadline_for(wait_kind::send), clock::now() + std::chrono::seconds(1));
+            send_close_notify(t, *t.sess, d);
+            std::lock_guard lock(t.mu);
+            t.write_shut = true;
+        }
     }
     return t.ivt->shutdown ? t.ivt->shutdown(t.inner, how) : -EOPNOTSUPP;
 }

@@ -121,6 +121,9 @@ public:
     std::atomic<bool> nonblock{
         false}; // the transport's O_NONBLOCK, mirrored (F_SETFL, FIONBIO, accept4)
     bool write_shut = false;
+    // A nonblocking shutdown() whose close_notify the transport could not take at once: the
+    // transport's own shutdown (SHUT_WR or SHUT_RDWR) waits until poll has flushed the alert.
+    int shut_pending = -1;
     bool connect_reported = false;
     short last_kev = 0; // what the last poll prepare asked the transport for
     int error = 0;      // latched errno: every later call fails with it, SO_ERROR reports it
@@ -209,6 +212,10 @@ int flush_pending(tls_session &s);
 /// established, or failed), -EAGAIN to be called again once the transport is writable, or -errno.
 /// Needs t.mu.
 int close_notify_step(tls_session &s);
+
+/// A nonblocking shutdown's next step (see tls_socket::shut_pending): once close_notify is out,
+/// shuts the transport. Needs t.mu.
+void finish_pending_shutdown(tls_socket &t);
 
 /// Sends close_notify (best effort; blocking sockets wait up to `d` for the transport).
 void send_close_notify(tls_socket &t, tls_session &s, deadline d);

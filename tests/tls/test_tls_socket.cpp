@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <string>
@@ -407,6 +408,43 @@ TEST_CASE("socket: SO_SNDTIMEO bounds a blocking send to a peer that does not re
     REQUIRE(zsock_poll(&p, 1, 5000) == 1); // poll flushes the pending record once writable
     drain.join();
     CHECK(got == sent);
+}
+
+TEST_CASE("socket: a nonblocking shutdown(SHUT_WR) never waits; poll sends close_notify later") {
+    auto [c, s] = tls_pair();
+    REQUIRE(zsock_fcntl(c, F_SETFL, zsock_fcntl(c, F_GETFL) | O_NONBLOCK) == 0);
+    // Fill the transport: the last record is left half-written inside mbedTLS.
+    std::string chunk(16384, 'q');
+    size_t sent = 0;
+    ssize_t r;
+    while ((r = zsock_send(c, chunk.data(), chunk.size(), 0)) > 0) {
+        sent += static_cast<size_t>(r);
+        REQUIRE(sent < (256u << 20));
+    }
+    REQUIRE(errno == EAGAIN);
+    auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(zsock_shutdown(c, SHUT_WR) == 0);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(100));
+    CHECK(zsock_send(c, "x", 1, MSG_NOSIGNAL) == -1); // shut for writing from now on
+    CHECK(errno == EPIPE);
+    // The peer reads everything, then close_notify: a clean end (0), not ECONNABORTED.
+    std::atomic<bool> done{false};
+    size_t got = 0;
+    ssize_t after = -2;
+    std::thread drain([&, fd = s.get()] {
+        got = recv_all(fd).size();
+        char b;
+        after = zsock_recv(fd, &b, 1, 0);
+        done = true;
+    });
+    auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done && std::chrono::steady_clock::now() < limit) {
+        zsock_pollfd p{c, POLLIN, 0}; // the queued alert makes poll watch for POLLOUT as well
+        zsock_poll(&p, 1, 50);
+    }
+    drain.join();
+    CHECK(got == sent);
+    CHECK(after == 0);
 }
 
 namespace {

@@ -37,6 +37,35 @@ def echo_table(cells):
     return "\n".join(out)
 
 
+def echo_matrix(cells):
+    """The whole run on one line per cell: each server's messages/s as a ratio to raw epoll, with
+    its server-CPU-per-message ratio in brackets; (?) marks a difference the run cannot trust."""
+    names = []
+    for cell in cells:
+        for n in cell["summary"]:
+            if n != BASELINE_ECHO and n not in names:
+                names.append(n)
+    out = ["| load | raw epoll msgs/s | " + " | ".join(names) + " |",
+           "|---|---:|" + "---:|" * len(names)]
+    for cell in cells:
+        base = cell["summary"].get(BASELINE_ECHO, {})
+        row = [f"{cell['connections']} × {cell['size']} B {_mode_name(cell['depth'])}",
+               _f(base["msgs_per_s"]["median"]) if "msgs_per_s" in base else "–"]
+        for n in names:
+            s = cell["summary"].get(n)
+            if not s or s.get("error") or s.get("ratio") is None:
+                row.append("–")
+                continue
+            txt = f"{s['ratio']:.2f}"
+            if s.get("cpu_ratio") is not None:
+                txt += f" ({s['cpu_ratio']:.2f})"
+            if s.get("trust") == "too noisy":
+                txt += " ?"
+            row.append(txt)
+        out.append("| " + " | ".join(row) + " |")
+    return "\n".join(out)
+
+
 def http_table(cells):
     out = ["| load | server | requests/s | ±% | × raw epoll | server CPU µs/req | p50 µs | p99 µs "
            "| errors | trust |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
@@ -325,3 +354,32 @@ unset multiplot
         return None, "gnuplot failed: " + p.stderr.strip()[:300]
     os.unlink(dat)
     return svg, None
+
+
+def main(argv):
+    """Re-renders a saved run: python3 bench/report.py results/bench-full-....json"""
+    import json
+    if len(argv) != 2:
+        print(main.__doc__)
+        return 2
+    with open(argv[1]) as f:
+        run = json.load(f)
+    m = run["machine"]
+    print(f"`{run['command']}` on {m['cpu']}, {m['cores']} cores, kernel {m['kernel']}; "
+          f"load average {' '.join(m['loadavg_start'])} at the start, "
+          f"{' '.join(m.get('loadavg_end', ['?']))} at the end; {run['elapsed_s'] / 60:.0f} min.\n")
+    if run["echo"]:
+        print("Echo, messages/s × raw epoll (server CPU per message × raw epoll); "
+              "? = too noisy to trust:\n")
+        print(echo_matrix(run["echo"]) + "\n")
+    if run["http"]:
+        print(http_table(run["http"]) + "\n")
+    if run["counted"]:
+        print(counted_table(run["counted"], "1 connection, 64 B ping-pong") + "\n")
+    print(goals_table(evaluate_goals(run["echo"], run["counted"], run["servers"], run["http"])))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main(sys.argv))

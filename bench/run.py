@@ -534,6 +534,10 @@ def main():
 
     print("## Echo (loadgen: every byte verified)\n")
     print(report.echo_table(echo_cells))
+    if len(echo_cells) > 2:
+        print("\nAt a glance: messages/s × raw epoll (server CPU per message × raw epoll); "
+              "? = too noisy to trust\n")
+        print(report.echo_matrix(echo_cells))
     for s in echo:
         if s["available"]:
             print(f"\n- {s['name']}: {s['desc']}; engine: {s['engine'] or 'not reported'}")

@@ -472,9 +472,18 @@ def main():
     ap.add_argument("--no-http", action="store_true")
     ap.add_argument("--syscall-tool", choices=["perf", "strace"], default="perf",
                     help="how syscalls are counted (perf falls back to strace where unusable)")
+    ap.add_argument("--cells", help="echo cells instead of the mode's, as CONNSxSIZExDEPTH "
+                    "separated by commas (e.g. 16x65536x1,256x4096x8)")
     args = ap.parse_args()
 
     plan = MODES[args.mode]
+    if args.cells:
+        try:
+            plan.echo_cells = [tuple(int(v) for v in c.split("x")) for c in args.cells.split(",")]
+        except ValueError:
+            sys.exit(f"run.py: --cells {args.cells!r}: want CONNSxSIZExDEPTH,...")
+        if any(len(c) != 3 or min(c) < 1 for c in plan.echo_cells):
+            sys.exit(f"run.py: --cells {args.cells!r}: want CONNSxSIZExDEPTH,...")
     if args.reps:
         plan.reps = args.reps
     if args.duration:

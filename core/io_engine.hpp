@@ -40,7 +40,7 @@ struct engine_options {
     backend_kind backend = backend_kind::automatic;
     unsigned entries = 1024;          // SQ entries (io_uring)
     unsigned recv_buffers = 1024;     // provided buffers for multishot recv (io_uring; power of 2)
-    unsigned recv_buffer_size = 4096; // bytes per provided buffer
+    unsigned recv_buffer_size = 16384; // bytes per provided buffer
 };
 
 /// Descriptor flags, given by whoever attaches it.

@@ -123,6 +123,11 @@ event_loop::~event_loop() {
         // Let completions of cancelled operations drain (they only touch engine memory now).
         impl_->engine->run_once(false);
     }
+    const auto &st = impl_->engine->stats();
+    core::log_debug("event_loop: {} turns; multishot recv armed {} times, ring ran dry {} times, "
+                    "{} single-shot fallbacks; multishot accept armed {} times; {} sync cancels",
+                    st.submits, st.ms_recv_arms, st.ms_recv_enobufs, st.ms_recv_fallbacks,
+                    st.ms_accept_arms, st.sync_cancels);
     if (tl_first == this) tl_first = nullptr;
 }
 

@@ -42,7 +42,11 @@ public:
         zsock::backend backend = backend::automatic;
         unsigned sq_entries = 1024;   ///< io_uring submission queue size
         unsigned recv_buffers = 1024; ///< io_uring provided buffers for stream recv (power of 2)
-        unsigned recv_buffer_size = 4096;
+        /// Bytes per provided buffer. The ring (recv_buffers x recv_buffer_size, 16 MiB by
+        /// default) is reserved per loop and touched as traffic flows through it; 16 KiB keeps a
+        /// 64 KiB message to four completions (4 KiB buffers measured 0.75x raw epoll at
+        /// 16 x 64 KiB ping-pong, 16 KiB 0.89x). Small-message servers can lower it.
+        unsigned recv_buffer_size = 16384;
     };
 
     /// Builds the engine. Throws std::system_error when a forced backend cannot be set up

@@ -83,6 +83,20 @@ def http_table(cells):
     return "\n".join(out)
 
 
+def tls_table(tls):
+    """tls_bench's medians: zsock TLS sockets next to raw mbedTLS on kernel sockets."""
+    if not tls or "error" in tls:
+        return "TLS: " + ((tls or {}).get("error") or "not run")
+    h, b = tls["handshakes_per_s"], tls["bulk_mb_per_s"]
+    return "\n".join([
+        f"TLS 1.2, {tls['suite']}, loopback (tls_bench, median of {tls['runs']} runs)", "",
+        "| figure | raw mbedTLS | zsock TLS | zsock ÷ raw |", "|---|---:|---:|---:|",
+        f"| handshakes/s | {h['median_raw']:,.0f} | {h['median_zsock']:,.0f} | "
+        f"{h['median_zsock'] / h['median_raw']:.2f} |",
+        f"| bulk MB/s (16 KiB records) | {b['median_raw']:,.0f} | {b['median_zsock']:,.0f} | "
+        f"{b['median_zsock'] / b['median_raw']:.2f} |"])
+
+
 def counted_table(counted, shape_note):
     base = counted.get(BASELINE_ECHO, {}).get("instructions", {}).get("per_request")
     hw = any(c.get("syscalls", {}).get("instructions_u_per_request") for c in counted.values())
@@ -374,6 +388,8 @@ def main(argv):
         print(echo_matrix(run["echo"]) + "\n")
     if run["http"]:
         print(http_table(run["http"]) + "\n")
+    if run.get("tls"):
+        print(tls_table(run["tls"]) + "\n")
     if run["counted"]:
         print(counted_table(run["counted"], "1 connection, 64 B ping-pong") + "\n")
     print(goals_table(evaluate_goals(run["echo"], run["counted"], run["servers"], run["http"])))

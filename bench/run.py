@@ -102,6 +102,7 @@ class Plan:
     callgrind_servers: list | None  # None = every echo server
     callgrind_msgs_50: tuple = (40, 80)  # per connection, for the 50-connection count
     idle_memory: bool = True
+    tls: tuple = (3, 0.5, 64)  # tls_bench: runs, handshake seconds per case, bulk MiB per case
 
 
 PIPELINE_DEPTH = 8
@@ -109,7 +110,7 @@ MODES = {
     "smoke": Plan(echo_cells=[(1, 64, 1), (16, 4096, PIPELINE_DEPTH)], http_conns=[16], reps=2,
                   duration=0.3, warmup=0.1, http_duration=1, strace_msgs=300,
                   alloc_msgs=(100, 300), callgrind_msgs=(200, 400),
-                  callgrind_servers=["raw-epoll"], idle_memory=False),
+                  callgrind_servers=["raw-epoll"], idle_memory=False, tls=(1, 0.2, 4)),
     "main": Plan(echo_cells=[(50, 64, 1), (500, 64, 1)], http_conns=[50, 500], reps=3,
                  duration=1.0, warmup=0.3, http_duration=1, strace_msgs=2000,
                  alloc_msgs=(500, 1500), callgrind_msgs=(1000, 2000), callgrind_servers=None),
@@ -117,7 +118,7 @@ MODES = {
                              for c in (1, 16, 256, 1024)],
                  http_conns=[16, 256, 1024], reps=3, duration=2.0, warmup=0.5, http_duration=2,
                  strace_msgs=5000, alloc_msgs=(1000, 3000), callgrind_msgs=(2000, 4000),
-                 callgrind_servers=None),
+                 callgrind_servers=None, tls=(5, 1.0, 256)),
 }
 
 
@@ -397,6 +398,29 @@ def run_http_cell(conns, servers, plan, ctx, progress):
     return {"connections": conns, "runs": runs, "summary": summary}
 
 
+# --- TLS ---------------------------------------------------------------------------------------
+
+def run_tls(build, plan, progress):
+    """tls_bench: handshakes/s and bulk MB/s, zsock TLS next to raw mbedTLS in the same run."""
+    progress.step("tls: handshakes/s and bulk MB/s, zsock vs raw mbedTLS")
+    exe = os.path.join(build, "bench/tls_bench")
+    if not os.access(exe, os.X_OK):
+        return {"error": "not built (tls_bench needs mbedTLS)"}
+    if not shutil.which("openssl"):
+        return {"error": "openssl not installed (tls_bench makes its certificates with it)"}
+    runs, seconds, mib = plan.tls
+    budget = runs * (4 * seconds + mib / 20 + 5) + 30
+    try:
+        p = subprocess.run([exe, "--runs", str(runs), "--seconds", str(seconds), "--mib", str(mib),
+                            "--json"], capture_output=True, text=True, timeout=budget)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {budget:.0f} s"}
+    line = next((ln for ln in p.stdout.splitlines() if ln.startswith("{")), None)
+    if p.returncode != 0 or not line:
+        return {"error": f"exit {p.returncode}: {p.stderr.strip()[-200:]}"}
+    return json.loads(line)
+
+
 # --- Counted figures ---------------------------------------------------------------------------
 
 def run_counted(servers, plan, ctx, progress):
@@ -470,6 +494,7 @@ def main():
     ap.add_argument("--load-threads", type=int, default=1)
     ap.add_argument("--no-counted", action="store_true", help="skip strace/malloc/callgrind")
     ap.add_argument("--no-http", action="store_true")
+    ap.add_argument("--no-tls", action="store_true", help="skip tls_bench")
     ap.add_argument("--syscall-tool", choices=["perf", "strace"], default="perf",
                     help="how syscalls are counted (perf falls back to strace where unusable)")
     ap.add_argument("--cells", help="echo cells instead of the mode's, as CONNSxSIZExDEPTH "
@@ -517,12 +542,13 @@ def main():
     print(flush=True)
 
     total = (len(plan.echo_cells) * plan.reps * len(echo) + len(plan.http_conns) * plan.reps
-             * len(http) + (0 if args.no_counted else 3 * len(echo)))
+             * len(http) + (0 if args.no_counted else 3 * len(echo)) + (0 if args.no_tls else 1))
     progress = Progress(total)
     t0 = time.monotonic()
     echo_cells = [run_echo_cell(c, echo, plan, ctx, progress) for c in plan.echo_cells]
     http_cells = ([run_http_cell(c, http, plan, ctx, progress) for c in plan.http_conns]
                   if any(s["available"] for s in http) else [])
+    tls = {"error": "--no-tls"} if args.no_tls else run_tls(build, plan, progress)
     counted_figs = {} if args.no_counted else run_counted(echo, plan, ctx, progress)
     progress.finish()
     machine["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
@@ -535,7 +561,8 @@ def main():
     result = {"mode": args.mode, "command": " ".join([os.path.relpath(sys.argv[0], REPO)]
                                                      + sys.argv[1:]),
               "machine": machine, "plan": plan.__dict__, "servers": servers,
-              "echo": echo_cells, "http": http_cells, "counted": counted_figs, "goals": goals,
+              "echo": echo_cells, "http": http_cells, "tls": tls, "counted": counted_figs,
+              "goals": goals,
               "verification_errors": ctx.verification_errors, "chart": svg,
               "elapsed_s": round(time.monotonic() - t0, 1)}
     with open(base + ".json", "w") as f:
@@ -558,7 +585,7 @@ def main():
     for s in http:
         if not s["available"]:
             print(f"\n- {s['name']}: {s['note']}")
-    print("\n- TLS (handshakes/s, bulk MB/s): not built (no TLS bench yet)")
+    print("\n## " + report.tls_table(tls))
     if counted_figs:
         print("\n## " + report.counted_table(
             counted_figs, f"1 connection, 64 B ping-pong; syscalls by {ctx.syscall_tool} over "

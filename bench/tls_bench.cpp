@@ -2,7 +2,7 @@
 // loopback with ECDHE-ECDSA-AES128-GCM-SHA256, next to raw mbedTLS driving kernel sockets
 // directly (the same library, configuration and suite), measured in the same run.
 //
-//   tls_bench [--runs N] [--seconds S] [--mib M]
+//   tls_bench [--runs N] [--seconds S] [--mib M] [--json]
 //
 // Each run measures the four cases in turn (server on one thread, client on another, pinned to
 // different CPUs when there are two); the table shows the median of the runs and zsock's ratio to
@@ -359,19 +359,51 @@ double median(std::vector<double> v) {
 
 } // namespace
 
+void usage(std::FILE *to) {
+    fmt::print(to, "usage: tls_bench [--runs N] [--seconds S] [--mib M] [--json]\n"
+                   "  --runs N      repetitions, each measuring all four cases (default 5)\n"
+                   "  --seconds S   handshake measurement per case and run (default 1)\n"
+                   "  --mib M       bulk transfer per case and run, in MiB (default 256)\n"
+                   "  --json        one JSON line (every run and the medians) instead of the "
+                   "table\n");
+}
+
 int main(int argc, char **argv) {
     int runs = 5;
     double seconds = 1.0;
     size_t mib = 256;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    bool json = false;
+    for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
+        if (a == "--help" || a == "-h") {
+            usage(stdout);
+            return 0;
+        }
+        if (a == "--json") {
+            json = true;
+            continue;
+        }
+        if (i + 1 >= argc || (a != "--runs" && a != "--seconds" && a != "--mib")) {
+            fmt::print(stderr, "tls_bench: bad argument '{}'\n", a);
+            usage(stderr);
+            return 2;
+        }
+        const char *v = argv[++i];
+        char *end = nullptr;
+        double x = std::strtod(v, &end);
+        if (!end || *end || !(x > 0)) {
+            fmt::print(stderr, "tls_bench: bad value '{}' for {}\n", v, a);
+            return 2;
+        }
         if (a == "--runs")
-            runs = std::max(1, atoi(argv[i + 1]));
+            runs = static_cast<int>(x);
         else if (a == "--seconds")
-            seconds = atof(argv[i + 1]);
-        else if (a == "--mib")
-            mib = static_cast<size_t>(atol(argv[i + 1]));
+            seconds = x;
+        else
+            mib = static_cast<size_t>(x);
     }
+    runs = std::max(runs, 1);
+    mib = std::max<size_t>(mib, 1);
     if (!make_certs()) {
         fmt::print(stderr, "tls_bench: openssl failed to make certificates\n");
         return 1;
@@ -393,6 +425,22 @@ int main(int argc, char **argv) {
         fmt::print(stderr,
                    "run {}: handshakes/s raw {:.0f} zsock {:.0f}; MB/s raw {:.0f} zsock {:.0f}\n",
                    r + 1, hr.back(), hz.back(), br.back(), bz.back());
+    }
+    if (json) {
+        auto list = [](const std::vector<double> &v) {
+            std::string out = "[";
+            for (std::size_t i = 0; i < v.size(); ++i)
+                out += fmt::format("{}{:.1f}", i ? "," : "", v[i]);
+            return out + "]";
+        };
+        fmt::print("{{\"suite\":\"ECDHE-ECDSA-AES128-GCM-SHA256\",\"runs\":{},"
+                   "\"handshakes_per_s\":{{\"raw\":{},\"zsock\":{},\"median_raw\":{:.1f},"
+                   "\"median_zsock\":{:.1f}}},\"bulk_mb_per_s\":{{\"raw\":{},\"zsock\":{},"
+                   "\"median_raw\":{:.1f},\"median_zsock\":{:.1f}}}}}\n",
+                   runs, list(hr), list(hz), median(hr), median(hz), list(br), list(bz),
+                   median(br), median(bz));
+        std::system(("rm -rf " + g_dir).c_str());
+        return 0;
     }
     fmt::print("TLS 1.2, ECDHE-ECDSA-AES128-GCM-SHA256, P-256, loopback; median of {} runs\n",
                runs);

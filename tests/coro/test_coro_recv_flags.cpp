@@ -311,3 +311,26 @@ TEST_CASE("SCM_RIGHTS over an AF_UNIX stream reaches recvmsg after plain recvs")
     ::close(passed);
     ::close(pipefd[0]);
 }
+
+TEST_CASE("MSG_DONTWAIT on an empty datagram socket is EAGAIN, then it gets the datagram") {
+    zsock::event_loop loop;
+    auto u = zsock::udp_socket::bind(zsock::endpoint::loopback_v4(0));
+    REQUIRE(u.has_value());
+    const uint16_t port = u->local_endpoint().value().port();
+    char buf[64];
+    auto try_recv = [&]() -> long {
+        return zsock::sync_wait(loop, [&]() -> task<long> {
+            auto r = co_await u->recv(buf, sizeof buf, MSG_DONTWAIT);
+            if (!r) co_return -r.error().value();
+            co_return static_cast<long>(*r);
+        }());
+    };
+    CHECK(try_recv() == -EAGAIN);
+    zsock_test::fd_guard peer(zsock_socket(AF_INET, SOCK_DGRAM, 0));
+    sockaddr_in to = zsock_test::loopback4(port);
+    REQUIRE(zsock_sendto(peer, "dgram", 5, 0, reinterpret_cast<sockaddr *>(&to), sizeof to) == 5);
+    long n = -1;
+    for (int i = 0; i < 50 && (n = try_recv()) == -EAGAIN; ++i)
+        std::this_thread::sleep_for(2ms);
+    CHECK(got(buf, n) == "dgram");
+}

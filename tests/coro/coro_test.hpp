@@ -84,4 +84,23 @@ inline zsock_test::fd_guard blocking_connect(uint16_t port) {
     return c;
 }
 
+/// A coroutine server stream and the blocking kernel client (zsock C API) it accepted.
+struct accepted_pair {
+    zsock::tcp_stream server;
+    zsock_test::fd_guard client;
+};
+
+/// Connects a blocking client to l and accepts it on loop. Empty streams when either step fails
+/// (check server.is_open()).
+inline accepted_pair accept_pair(zsock::event_loop &loop, zsock::tcp_listener &l) {
+    auto c = blocking_connect(port_of(l));
+    if (c < 0) return {};
+    auto s = zsock::sync_wait(
+        loop, [](zsock::tcp_listener &lis) -> zsock::task<zsock::result<zsock::tcp_stream>> {
+            co_return co_await lis.accept();
+        }(l));
+    if (!s) return {};
+    return {std::move(*s), std::move(c)};
+}
+
 } // namespace coro_test

@@ -20,19 +20,10 @@ using namespace coro_test;
 
 namespace {
 
-struct accepted_pair {
-    zsock::tcp_stream server;
-    zsock_test::fd_guard client; // blocking kernel socket (zsock C API)
-};
-
 accepted_pair make_pair(zsock::event_loop &loop, zsock::tcp_listener &l) {
-    auto c = blocking_connect(port_of(l));
-    auto s = zsock::sync_wait(
-        loop, [](zsock::tcp_listener &lis) -> task<zsock::result<zsock::tcp_stream>> {
-            co_return co_await lis.accept();
-        }(l));
-    REQUIRE(s.has_value());
-    return {std::move(*s), std::move(c)};
+    auto p = accept_pair(loop, l);
+    REQUIRE(p.server.is_open());
+    return p;
 }
 
 } // namespace

@@ -16,21 +16,11 @@ using namespace coro_test;
 
 namespace {
 
-struct tcp_pair {
-    zsock::tcp_stream server;
-    zsock_test::fd_guard client; // blocking kernel socket (zsock C API)
-};
-
-tcp_pair connect_pair(zsock::event_loop &loop) {
+accepted_pair connect_pair(zsock::event_loop &loop) {
     auto l = listen_local();
-    auto c = blocking_connect(port_of(l));
-    REQUIRE(c >= 0);
-    auto s = zsock::sync_wait(
-        loop, [](zsock::tcp_listener &lis) -> task<zsock::result<zsock::tcp_stream>> {
-            co_return co_await lis.accept();
-        }(l));
-    REQUIRE(s.has_value());
-    return {std::move(*s), std::move(c)};
+    auto p = accept_pair(loop, l);
+    REQUIRE(p.server.is_open());
+    return p;
 }
 
 /// Two connected kernel TCP sockets (the oracle), the first one blocking.

@@ -223,13 +223,13 @@ class Progress:
 
 # --- Echo cells --------------------------------------------------------------------------------
 
-def run_echo_cell(cell, servers, plan, ctx, progress):
-    conns, size, depth = cell
-    runs = {s["name"]: [] for s in servers}
-    label = f"{conns}×{size} B {'ping-pong' if depth == 1 else f'pipelined×{depth}'}"
+def alternating_servers(servers, plan, ctx, progress, what, runs):
+    """Yields (server, started process) for each repetition of each server in turn (A B C A B C),
+    each run on a fresh process pinned to the server CPU. A server that cannot run here is marked
+    unavailable (exit 77) or gets the failure in runs; the caller measures, then stops srv."""
     for rep in range(plan.reps):
         for s in servers:
-            progress.step(f"echo {label}: {s['name']} run {rep + 1}/{plan.reps}")
+            progress.step(f"{what}: {s['name']} run {rep + 1}/{plan.reps}")
             if not s["available"]:
                 continue
             try:
@@ -241,22 +241,30 @@ def run_echo_cell(cell, servers, plan, ctx, progress):
                 runs[s["name"]].append({"error": str(e)})
                 continue
             s["engine"] = s["engine"] or engine_line(srv.banner)
-            try:
-                rc, rep_json, err = benchlib.run_loadgen(
-                    ctx.loadgen, srv.port, cpu=ctx.cpus.load, connections=conns, size=size,
-                    depth=depth, duration=plan.duration, warmup=plan.warmup, drain=2,
-                    threads=ctx.load_threads, server_pid=srv.pid,
-                    label=f"{s['name']} {label}", timeout=plan.duration + plan.warmup + 60)
-            finally:
-                src = benchlib.stop_server(srv)
-            if rep_json is None:
-                runs[s["name"]].append({"error": f"loadgen exit {rc}: {err.strip()[:300]}"})
-            else:
-                rep_json["server_exit"] = src
-                runs[s["name"]].append(rep_json)
-                if not rep_json["ok"]:
-                    ctx.verification_errors.append(f"{s['name']} {label}: {rep_json['errors']} "
-                                                   f"{rep_json['first_error']}")
+            yield s, srv
+
+
+def run_echo_cell(cell, servers, plan, ctx, progress):
+    conns, size, depth = cell
+    runs = {s["name"]: [] for s in servers}
+    label = f"{conns}×{size} B {'ping-pong' if depth == 1 else f'pipelined×{depth}'}"
+    for s, srv in alternating_servers(servers, plan, ctx, progress, f"echo {label}", runs):
+        try:
+            rc, rep_json, err = benchlib.run_loadgen(
+                ctx.loadgen, srv.port, cpu=ctx.cpus.load, connections=conns, size=size,
+                depth=depth, duration=plan.duration, warmup=plan.warmup, drain=2,
+                threads=ctx.load_threads, server_pid=srv.pid,
+                label=f"{s['name']} {label}", timeout=plan.duration + plan.warmup + 60)
+        finally:
+            src = benchlib.stop_server(srv)
+        if rep_json is None:
+            runs[s["name"]].append({"error": f"loadgen exit {rc}: {err.strip()[:300]}"})
+        else:
+            rep_json["server_exit"] = src
+            runs[s["name"]].append(rep_json)
+            if not rep_json["ok"]:
+                ctx.verification_errors.append(f"{s['name']} {label}: {rep_json['errors']} "
+                                               f"{rep_json['first_error']}")
     return {"connections": conns, "size": size, "depth": depth, "runs": runs,
             "summary": summarize_echo(runs, [s for s in servers if s["available"]])}
 
@@ -355,27 +363,15 @@ def _cpu_seconds(pid):
 
 def run_http_cell(conns, servers, plan, ctx, progress):
     runs = {s["name"]: [] for s in servers}
-    for rep in range(plan.reps):
-        for s in servers:
-            progress.step(f"http wrk {conns} conns: {s['name']} run {rep + 1}/{plan.reps}")
-            if not s["available"]:
-                continue
-            try:
-                srv = benchlib.start_server(argv_of(s), cpu=ctx.cpus.server)
-            except benchlib.ServerSkipped as e:
-                s["available"], s["note"] = False, f"skipped: {e}"
-                continue
-            except benchlib.ServerFailed as e:
-                runs[s["name"]].append({"error": str(e)})
-                continue
-            s["engine"] = s["engine"] or engine_line(srv.banner)
-            try:
-                res = run_wrk(srv.port, conns, plan.http_duration, ctx.cpus.load, srv.pid)
-            finally:
-                benchlib.stop_server(srv)
-            runs[s["name"]].append(res)
-            if res.get("errors"):
-                ctx.verification_errors.append(f"{s['name']} wrk {conns}: {res['errors']} errors")
+    for s, srv in alternating_servers(servers, plan, ctx, progress, f"http wrk {conns} conns",
+                                      runs):
+        try:
+            res = run_wrk(srv.port, conns, plan.http_duration, ctx.cpus.load, srv.pid)
+        finally:
+            benchlib.stop_server(srv)
+        runs[s["name"]].append(res)
+        if res.get("errors"):
+            ctx.verification_errors.append(f"{s['name']} wrk {conns}: {res['errors']} errors")
     summary = {}
     for s in servers:
         if not s["available"]:

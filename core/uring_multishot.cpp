@@ -1,6 +1,9 @@
 // core/uring_multishot.cpp - the io_uring engine's multishot paths: stream recv through the
 // provided buffer ring, and accept.
 #include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "core/sys.hpp"
 #include "core/uring_engine.hpp"
@@ -55,10 +58,29 @@ std::size_t uring_engine::rx_copy(udesc &d, rx_cursor &c, unsigned char *dst, st
     return done;
 }
 
+// True if the kernel would attach ancillary data to what a TCP socket receives: receive
+// timestamps or TCP_INQ are on. A few getsockopt calls, made only for a recvmsg that brought a
+// control buffer to a connection already reading through the ring (a rare path).
+static bool stream_has_ancillary(int fd) noexcept {
+    static constexpr struct {
+        int level, name;
+    } opts[] = {{SOL_SOCKET, SO_TIMESTAMP_OLD},
+                {SOL_SOCKET, SO_TIMESTAMPNS_OLD},
+                {SOL_SOCKET, SO_TIMESTAMPING_OLD},
+                {IPPROTO_TCP, TCP_INQ}};
+    for (auto o : opts) {
+        int v = 0;
+        socklen_t len = sizeof v;
+        if (sys::getsockopt(fd, o.level, o.name, &v, &len) == 0 && v != 0) return true;
+    }
+    return false;
+}
+
 // Serves a recv or recvmsg from the bytes queued on d, the way tcp_recvmsg would: MSG_PEEK
 // copies without consuming, MSG_TRUNC consumes without copying, MSG_WAITALL waits for the whole
 // length (or the end of stream, an error, a cancellation), MSG_DONTWAIT never waits. recvmsg gets
-// no address and no ancillary data, as TCP gives none. While a reader waits, op.result holds the
+// no address (TCP gives none) and no ancillary data (MSG_CTRUNC says so where some was due).
+// While a reader waits, op.result holds the
 // bytes it took so far. true: op is complete.
 bool uring_engine::serve_rx(udesc &d, io_op &op) noexcept {
     iovec one{op.buf, op.len};
@@ -105,9 +127,14 @@ bool uring_engine::serve_rx(udesc &d, io_op &op) noexcept {
         return false;
     }
     if (op.code == op_code::recvmsg) {
+        // The ring's recv carried no control buffer. Where the kernel would have put ancillary
+        // data in the caller's (a TCP socket with receive timestamps or TCP_INQ on), MSG_CTRUNC
+        // says it was lost rather than leave the caller to believe there was none.
+        const bool lost_control =
+            op.msg->msg_control && op.msg->msg_controllen > 0 && stream_has_ancillary(d.fd);
         op.msg->msg_namelen = 0;
         op.msg->msg_controllen = 0;
-        op.msg->msg_flags = 0;
+        op.msg->msg_flags = lost_control ? MSG_CTRUNC : 0;
     }
     op.result = res;
     return true;

@@ -37,7 +37,7 @@ public:
             engine_ = ctx && ctx->engine ? ctx->engine : detail::current_engine();
             cancel_ = ctx ? ctx->cancel : nullptr;
             if (cancel_ && cancel_->requested) {
-                result_ = std::make_error_code(std::errc::operation_canceled);
+                result_ = std::error_code(detail::cancel_errno(cancel_), std::generic_category());
                 return false;
             }
             if (n_->waiter_) {
@@ -58,8 +58,9 @@ public:
         friend class notifier;
         static void on_cancel(void *p) noexcept {
             auto *self = static_cast<awaiter *>(p);
+            self->result_ =
+                std::error_code(detail::cancel_errno(self->cancel_), std::generic_category());
             self->cancel_ = nullptr;
-            self->result_ = std::make_error_code(std::errc::operation_canceled);
             self->wake();
         }
         void wake() noexcept {

@@ -10,10 +10,22 @@
 //
 // Destroying a scope that still has children cancels them; they finish on the loop by
 // themselves (the scope's shared state lives until the last one does). Await join() to really
-// wait for them. All members: the loop's thread only.
+// wait for them, or let with_scope() do it: it joins on every exit, a throw included, so children
+// can safely use the locals of the code that spawned them:
+//
+//   co_await zsock::with_scope([&](zsock::scope &s) -> zsock::task<void> {
+//       for (auto &peer : peers) s.spawn(notify(peer, msg)); // msg outlives every child
+//       co_return;
+//   });
+//
+// All members: the loop's thread only.
 #pragma once
 
 #include <cstddef>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
 
 #include <zsock/event_loop.hpp>
 #include <zsock/task.hpp>
@@ -46,5 +58,39 @@ public:
 private:
     detail::scope_state *st_;
 };
+
+/// Runs body(s) with a fresh scope s on this thread's loop, and completes only once every child
+/// of s has finished: on a normal return (join), and when body throws (the children are
+/// cancelled, then joined). Returns body's value; rethrows body's exception, else the first
+/// exception a child threw.
+template <class F>
+auto with_scope(F body) -> std::invoke_result_t<F &, scope &> {
+    using body_task = std::invoke_result_t<F &, scope &>;
+    using T = typename body_task::value_type;
+    scope s;
+    std::exception_ptr failure;
+    std::optional<std::conditional_t<std::is_void_v<T>, char, T>> value;
+    try {
+        if constexpr (std::is_void_v<T>) {
+            co_await body(s);
+            value.emplace('\0');
+        } else {
+            auto v = co_await body(s);
+            value.emplace(std::move(v));
+        }
+    } catch (...) {
+        failure = std::current_exception();
+        s.cancel();
+    }
+    if (failure) {
+        try {
+            co_await s.join(); // the children's own failures give way to body's
+        } catch (...) {
+        }
+        std::rethrow_exception(failure);
+    }
+    co_await s.join();
+    if constexpr (!std::is_void_v<T>) co_return std::move(*value);
+}
 
 } // namespace zsock

@@ -51,7 +51,7 @@ public:
     }
     result<void> await_resume() noexcept {
         if (pending_) release();
-        if (cancelled_) return std::make_error_code(std::errc::operation_canceled);
+        if (cancelled_) return std::error_code(cancel_errno(cancel_), std::generic_category());
         return {};
     }
 

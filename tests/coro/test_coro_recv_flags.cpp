@@ -35,8 +35,7 @@ void send_str(int fd, std::string_view s) {
 }
 
 /// One coroutine recv, as (bytes received, or -errno).
-long co_recv(zsock::event_loop &loop, zsock::tcp_stream &s, char *buf, std::size_t len,
-             int flags) {
+long co_recv(zsock::event_loop &loop, zsock::tcp_stream &s, char *buf, std::size_t len, int flags) {
     return zsock::sync_wait(loop, [&]() -> task<long> {
         auto n = co_await s.recv(buf, len, flags);
         if (!n) co_return -n.error().value();
@@ -214,6 +213,53 @@ TEST_CASE("recvmsg after a plain recv scatters the next bytes in order") {
     send_str(c, "ij");
     n = co_recv(loop, s, x, sizeof x, 0);
     CHECK(got(x, n) == "ij");
+}
+
+TEST_CASE("recvmsg with a control buffer never loses receive timestamps silently") {
+    // SO_TIMESTAMP turned on after the first read: the kernel attaches SCM_TIMESTAMP to later
+    // reads. On epoll the recvmsg is the kernel's and carries it; on io_uring the bytes already
+    // came through the buffer ring without it, and MSG_CTRUNC must say so. Either way the caller
+    // is never told "no ancillary data" when there was some.
+    zsock::event_loop loop;
+    auto [s, c] = connect_pair(loop);
+    send_str(c, "ab");
+    char one;
+    REQUIRE(co_recv(loop, s, &one, 1, 0) == 1);
+    auto co_recvmsg = [&](msghdr &m) {
+        return zsock::sync_wait(loop, [&]() -> task<long> {
+            auto r = co_await s.recvmsg(m);
+            if (!r) co_return -r.error().value();
+            co_return static_cast<long>(*r);
+        }());
+    };
+    char data[8];
+    alignas(cmsghdr) char control[256];
+    iovec iov{data, sizeof data};
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    // No option on: no ancillary data and no truncation, on both engines (as on the kernel).
+    REQUIRE(co_recvmsg(m) == 1);
+    CHECK(data[0] == 'b');
+    CHECK(m.msg_controllen == 0);
+    CHECK((m.msg_flags & MSG_CTRUNC) == 0);
+
+    int on = 1;
+    REQUIRE(zsock_setsockopt(s.native_handle(), SOL_SOCKET, SO_TIMESTAMP, &on, sizeof on) == 0);
+    send_str(c, "cd");
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    m.msg_flags = 0;
+    REQUIRE(co_recvmsg(m) == 2);
+    CHECK(std::string(data, 2) == "cd");
+    bool timestamp = false;
+    for (cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h))
+        timestamp |= h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_TIMESTAMP;
+    INFO("backend " << zsock::to_string(loop.backend()));
+    CHECK((timestamp || (m.msg_flags & MSG_CTRUNC)));
+    if (loop.backend() == zsock::backend::epoll) CHECK(timestamp);
 }
 
 TEST_CASE("recvmsg with MSG_WAITALL fills every iovec") {

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <dirent.h>
 #include <random>
@@ -102,8 +103,11 @@ task<int> many_clients(uint16_t port, int n) {
 TEST_CASE("10,000 concurrent connections on one loop", "[10k]") {
     constexpr int n = 10000;
     if (!raise_nofile(n + 200)) {
-        WARN("RLIMIT_NOFILE cannot reach " << n + 200 << ": test skipped");
-        return;
+        // CTest runs this case alone ("[10k]") with SKIP_RETURN_CODE 77: report a skip, never a
+        // pass, when this machine cannot open that many descriptors.
+        std::fprintf(stderr, "RLIMIT_NOFILE cannot reach %d: skipped\n", n + 200);
+        std::fflush(nullptr);
+        std::_Exit(77);
     }
     zsock::event_loop loop;
     zsock::tcp_listener::options o;

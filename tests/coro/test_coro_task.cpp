@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 
 #include "coro_test.hpp"
@@ -206,6 +207,46 @@ TEST_CASE("scope: spawn, join, failure cancels siblings, cancel()") {
         co_await s.join();
     }());
     CHECK(cancelled == 8);
+}
+
+TEST_CASE("with_scope: joins on return and on a throw, so children may use the caller's locals") {
+    zsock::event_loop loop;
+    // Normal return: the children still sleeping when body returns are waited for, not cut off.
+    int done = 0;
+    int v = zsock::sync_wait(loop, zsock::with_scope([&](zsock::scope &s) -> task<int> {
+                                 for (int i = 0; i < 5; ++i)
+                                     s.spawn(count_after(&done, std::chrono::milliseconds(5 + i)));
+                                 co_return 42;
+                             }));
+    CHECK(v == 42);
+    CHECK(done == 5);
+
+    // body throws: its children are cancelled, then joined before the exception leaves
+    // with_scope, so they still read the caller's local at the end (ASan would catch a read
+    // after the caller's frame was gone; a plain scope's destructor would not wait for them).
+    int cancelled = 0;
+    auto child = [](const int *seen, int *counter) -> task<void> {
+        auto r = co_await zsock::sleep_for(10s);
+        if (!r && *seen == 7) ++*counter;
+    };
+    auto caller = [&]() -> task<void> {
+        auto local = std::make_unique<int>(7);
+        co_await zsock::with_scope([&](zsock::scope &s) -> task<void> {
+            for (int i = 0; i < 3; ++i)
+                s.spawn(child(local.get(), &cancelled));
+            co_await zsock::sleep_for(1ms); // the children are running
+            throw std::runtime_error("body failed");
+        });
+    };
+    CHECK_THROWS_WITH(zsock::sync_wait(loop, caller()), "body failed");
+    CHECK(cancelled == 3);
+
+    // A child's failure comes out of with_scope like out of join().
+    auto spawn_failing = [](zsock::scope &s) -> task<void> {
+        s.spawn(fail_after(1ms));
+        co_return;
+    };
+    CHECK_THROWS_WITH(zsock::sync_wait(loop, zsock::with_scope(spawn_failing)), "child failed");
 }
 
 TEST_CASE("event_loop: post from another thread, stop, run_until") {

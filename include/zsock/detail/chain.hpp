@@ -9,10 +9,14 @@
 //
 // Cancellation is sticky: once requested, every later operation in the chain completes with
 // operation_canceled at once, so a cancelled task winds down even if it ignores one error.
+// A chain cancelled by a deadline (zsock::with_timeout / with_deadline on a task) carries that
+// reason: its operations complete with timed_out instead, and forks forward the reason to their
+// children, so the caller learns why the work stopped wherever it was.
 // It is single-threaded: request() runs on the loop's thread (std::stop_token requests from
 // other threads are marshalled there first, see cancellation.hpp).
 #pragma once
 
+#include <cerrno>
 #include <coroutine>
 #include <type_traits>
 
@@ -22,6 +26,7 @@ namespace zsock::detail {
 
 struct cancel_state {
     bool requested = false;
+    bool by_deadline = false; // the cancellation's reason: a deadline (timed_out), not a request
     void (*handler)(void *) = nullptr;
     void *arg = nullptr;
 
@@ -36,9 +41,10 @@ struct cancel_state {
             arg = nullptr;
         }
     }
-    void request() noexcept {
+    void request(bool deadline = false) noexcept {
         if (requested) return;
         requested = true;
+        by_deadline = deadline;
         if (auto fn = handler) {
             void *a = arg;
             handler = nullptr;
@@ -47,6 +53,11 @@ struct cancel_state {
         }
     }
 };
+
+/// The errno an operation cancelled through c reports: ETIMEDOUT for a deadline, else ECANCELED.
+inline int cancel_errno(const cancel_state *c) noexcept {
+    return c && c->by_deadline ? ETIMEDOUT : ECANCELED;
+}
 
 struct chain_ctx {
     core::io_engine *engine = nullptr;

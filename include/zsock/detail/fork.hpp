@@ -67,8 +67,12 @@ protected:
             k->index = i;
             k->on_done = &on_done;
             k->arg = this;
-            if ((parent_cancel_ && parent_cancel_->requested) || (any_ && winner_ != SIZE_MAX))
+            if (parent_cancel_ && parent_cancel_->requested) {
                 k->cancel.requested = true;
+                k->cancel.by_deadline = parent_cancel_->by_deadline;
+            } else if (any_ && winner_ != SIZE_MAX) {
+                k->cancel.requested = true;
+            }
             std::coroutine_handle<root_task::promise_type>::from_promise(*k).resume();
         }
         if (--pending_ == 0) return false;
@@ -88,11 +92,12 @@ private:
         return self->parent_;
     }
     static void on_parent_cancel(void *arg) noexcept {
-        static_cast<fork_base *>(arg)->cancel_kids();
+        auto *self = static_cast<fork_base *>(arg);
+        self->cancel_kids(self->parent_cancel_->by_deadline); // the parent's reason, forwarded
     }
-    void cancel_kids() noexcept {
+    void cancel_kids(bool by_deadline = false) noexcept {
         for (std::size_t i = 0; i < count_; ++i) {
-            if (kids_[i]) kids_[i]->cancel.request();
+            if (kids_[i]) kids_[i]->cancel.request(by_deadline);
         }
     }
 

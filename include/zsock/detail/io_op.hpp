@@ -125,15 +125,15 @@ protected:
         }
     }
 
-    /// The operation's outcome (>= 0 or -errno), with a cancellation by the deadline reported
-    /// as -ETIMEDOUT.
+    /// The operation's outcome (>= 0 or -errno), with a cancellation by a deadline (its own, or
+    /// its chain's) reported as -ETIMEDOUT.
     long finish() noexcept {
         if (pending_) {
             pending_ = false;
             release_waits();
         }
         long r = op_.result;
-        if (r == -ECANCELED && timed_out_) r = -ETIMEDOUT;
+        if (r == -ECANCELED && (timed_out_ || (cancel_ && cancel_->by_deadline))) r = -ETIMEDOUT;
         return r;
     }
 

@@ -114,18 +114,29 @@ def counted_table(counted, shape_note):
         i50 = c.get("instructions_50", {})
         mem = c.get("idle_memory", {})
         out.append("| {} | {} | {} | {} | {} | {} | {} | {} |".format(
-            name, _f(sc.get("per_request"), "{:.2f}") if "error" not in sc else _short(sc["error"]),
-            by or "–",
-            _f(al.get("per_request"), "{:.3f}") if "error" not in al else _short(al["error"]),
-            _f(ipr, "{:,.1f}") if "error" not in ins else _short(ins["error"]),
+            name, _fig(sc, "per_request", "{:.2f}"), by or "–",
+            _fig(al, "per_request", "{:.3f}"), _fig(ins, "per_request", "{:,.1f}"),
             _f(ipr / base if ipr and base else None, "{:.2f}"),
-            _f(i50.get("per_request"), "{:,.1f}") if "error" not in i50 else _short(i50["error"]),
-            _f(mem.get("bytes_per_connection"), "{:,}") if "error" not in mem
-            else _short(mem["error"]))
+            _fig(i50, "per_request", "{:,.1f}"), _fig(mem, "bytes_per_connection", "{:,}"))
             + (" {} + {} |".format(_f(sc.get("instructions_u_per_request"), "{:,.0f}"),
                                    _f(sc.get("instructions_k_per_request"), "{:,.0f}"))
                if hw else ""))
     return "\n".join(out)
+
+
+def _fig(fig, key, fmt):
+    """A counted figure for a table cell: its value, or why there is none."""
+    if "error" in fig:
+        return _short(fig["error"])
+    if "skipped" in fig:
+        return _short(fig["skipped"])
+    return _f(fig.get(key), fmt)
+
+
+def _why_not(fig):
+    """": why" for a counted figure that is missing, for the goals' "not measured"."""
+    why = fig.get("error") or fig.get("skipped")
+    return f": {why}" if why else ""
 
 
 def _short(text, n=90):
@@ -219,7 +230,7 @@ def _coro_goals(echo_cells, http_cells, counted, built):
                       "status": "met" if i50["per_request"] <= 500 else "NOT met"})
     else:
         goals.append({"goal": label, "measured": "–",
-                      "status": "not measured" + (f": {i50['error']}" if "error" in i50 else "")})
+                      "status": "not measured" + _why_not(i50)})
     for server in ("coro-epoll", "coro-io_uring"):
         label = f"≤ 4 KiB user-space memory per idle connection ({server})"
         m = counted.get(server, {}).get("idle_memory", {})
@@ -229,7 +240,7 @@ def _coro_goals(echo_cells, http_cells, counted, built):
                           "status": "met" if m["bytes_per_connection"] <= 4096 else "NOT met"})
         else:
             goals.append({"goal": label, "measured": "–", "status": "not measured"
-                          + (f": {m['error']}" if "error" in m else "")})
+                          + _why_not(m)})
     for server in ("coro-http-epoll", "coro-http-io_uring"):
         label = f"http_server under wrk ≥ raw epoll HTTP responder ({server})"
         if server in built:

@@ -23,8 +23,9 @@ Method (DESIGN.md, "Measuring"):
 Output: markdown on stdout, JSON and an SVG chart under results/ (--out), progress on stderr.
 Exit 0, or 1 when the run failed (bench/checks.py): a byte answered wrong, a server that did not
 start or stop cleanly, wrk, tls_bench or a counted figure failing, a missing tool, no JSON or chart,
-or zsock's recv/send on a native socket costing more than one syscall each; in smoke mode also a
-server that is not built. Timed figures never fail a run.
+zsock's recv/send on a native socket costing more than one syscall each, or an implausible
+callgrind figure for raw epoll; in smoke mode also a server that is not built. Timed figures never
+fail a run.
 """
 from __future__ import annotations
 

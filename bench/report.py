@@ -25,7 +25,7 @@ def echo_table(cells):
         load = f"{cell['connections']} conn × {cell['size']} B {_mode_name(cell['depth'])}"
         for name, s in cell["summary"].items():
             if s.get("error"):
-                out.append(f"| {load} | {name} | {s['error']} |||||||||||")
+                out.append(f"| {load} | {name} | {s['error']} " + "|" * 10)  # 12 columns
                 continue
             out.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
                 load, name, _f(s["msgs_per_s"]["median"]), _f(s["msgs_per_s"]["spread_pct"], "{}"),

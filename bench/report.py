@@ -85,8 +85,8 @@ def http_table(cells):
 
 def tls_table(tls):
     """tls_bench's medians: zsock TLS sockets next to raw mbedTLS on kernel sockets."""
-    if not tls or "error" in tls:
-        return "TLS: " + ((tls or {}).get("error") or "not run")
+    if not tls or "error" in tls or "skipped" in tls:
+        return "TLS: " + ((tls or {}).get("error") or (tls or {}).get("skipped") or "not run")
     h, b = tls["handshakes_per_s"], tls["bulk_mb_per_s"]
     return "\n".join([
         f"TLS 1.2, {tls['suite']}, loopback (tls_bench, median of {tls['runs']} runs)", "",
@@ -278,6 +278,9 @@ def evaluate_goals(echo_cells, counted, servers, http_cells=()):
                           "status": "met" if a["per_request"] < 0.01 else "NOT met"})
     z = counted.get("zsock-poll", {})
     l = counted.get("libc-poll", {})
+    names = {s["name"] for s in servers}
+    poll_why = ("" if {"zsock-poll", "libc-poll"} <= names
+                else ": the poll loops are not in this run (smoke and full modes run them)")
     zi, li = z.get("instructions", {}).get("per_request"), l.get("instructions", {}).get("per_request")
     label = "zsock poll loop ≤ 1.05× libc poll loop, user-space instructions/msg (callgrind)"
     if zi and li:
@@ -285,7 +288,7 @@ def evaluate_goals(echo_cells, counted, servers, http_cells=()):
                                                  f"= {zi / li:.2f}×",
                       "status": "met" if zi / li <= 1.05 else "NOT met"})
     else:
-        goals.append({"goal": label, "measured": "–", "status": "not measured"})
+        goals.append({"goal": label, "measured": "–", "status": "not measured" + poll_why})
     label = "zsock poll loop adds ≤ 5% CPU per message (user + kernel)"
     zu = z.get("syscalls", {}).get("instructions_u_per_request")
     zk = z.get("syscalls", {}).get("instructions_k_per_request")
@@ -314,7 +317,7 @@ def evaluate_goals(echo_cells, counted, servers, http_cells=()):
                           + (" by the medians, but too noisy to trust" if noisy else " (timed)")
                           + "; no PMU here for a counted user+kernel figure"})
         else:
-            goals.append({"goal": label, "measured": "–", "status": "not measured"})
+            goals.append({"goal": label, "measured": "–", "status": "not measured" + poll_why})
     zs, ls = z.get("syscalls", {}).get("by_call"), l.get("syscalls", {}).get("by_call")
     label = "zsock_recv/zsock_send = exactly one syscall (counted per msg, perf or strace -c)"
     if zs and ls:
@@ -325,6 +328,13 @@ def evaluate_goals(echo_cells, counted, servers, http_cells=()):
                                   f"{z['syscalls']['per_request']:.2f} vs libc "
                                   f"{l['syscalls']['per_request']:.2f}",
                       "status": "met" if abs(zr - 1) < 0.01 and abs(zw - 1) < 0.01 and same
+                      else "NOT met"})
+    elif counted.get("coro-epoll", {}).get("syscalls", {}).get("by_call"):
+        # Without the poll loops (main mode), the epoll engine's native calls show the same.
+        cs = counted["coro-epoll"]["syscalls"]["by_call"]
+        cr, cw = cs.get("recvfrom", 0), cs.get("sendto", 0)
+        goals.append({"goal": label, "measured": f"coro-epoll: recvfrom {cr:.2f}, sendto {cw:.2f}",
+                      "status": "met" if abs(cr - 1) < 0.01 and abs(cw - 1) < 0.01
                       else "NOT met"})
     else:
         goals.append({"goal": label, "measured": "–", "status": "not measured"})

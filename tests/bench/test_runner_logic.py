@@ -212,6 +212,20 @@ class GoalsTest(unittest.TestCase):
         self.assertEqual(goal(goals, "epoll engine ≤ 500 user-space")["status"], "NOT met")
         self.assertEqual(goal(goals, "zsock_recv/zsock_send = exactly one")["status"], "NOT met")
 
+    def test_one_syscall_goal_from_the_epoll_engine_without_the_poll_loops(self):
+        cell = echo_cell(500, 64, {"raw-epoll": ([100, 101], None)})
+        main_servers = ("raw-epoll", "raw-io_uring", "coro-epoll", "coro-io_uring")
+        counted = {"coro-epoll": {"syscalls": {"by_call": {"recvfrom": 1.0, "sendto": 1.0}}}}
+        goals = goals_for(cell, counted, servers=main_servers)
+        g = goal(goals, "zsock_recv/zsock_send = exactly one")
+        self.assertEqual((g["measured"], g["status"]),
+                         ("coro-epoll: recvfrom 1.00, sendto 1.00", "met"))
+        self.assertIn("poll loops are not in this run",
+                      goal(goals, "zsock poll loop ≤ 1.05×")["status"])
+        counted["coro-epoll"]["syscalls"]["by_call"]["recvfrom"] = 2.0
+        g = goal(goals_for(cell, counted, servers=main_servers), "zsock_recv/zsock_send")
+        self.assertEqual(g["status"], "NOT met")
+
     def test_skipped_figure_says_why(self):
         cell = echo_cell(500, 64, {"raw-epoll": ([100, 101], None)})
         counted = {"coro-epoll": {"instructions_50": {"skipped": "not in this mode"}}}

@@ -78,8 +78,11 @@ def start_server(argv: list[str], *, cpu: int | None = None, env: dict | None = 
             break
     rc = proc.poll()
     if rc is None:
-        proc.kill()
-        proc.wait()
+        try:  # it closed its output, so it is exiting: wait a moment for its exit status
+            rc = proc.wait(1)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
     text = buf.decode(errors="replace").strip()
     if rc == SKIP:
         raise ServerSkipped(text.splitlines()[-1] if text else "exit 77")

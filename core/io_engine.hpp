@@ -38,8 +38,8 @@ enum class backend_kind { automatic, epoll, io_uring };
 /// What to build: the backend (automatic probes io_uring first) and the io_uring sizes.
 struct engine_options {
     backend_kind backend = backend_kind::automatic;
-    unsigned entries = 1024;          // SQ entries (io_uring)
-    unsigned recv_buffers = 1024;     // provided buffers for multishot recv (io_uring; power of 2)
+    unsigned entries = 1024;           // SQ entries (io_uring)
+    unsigned recv_buffers = 1024;      // provided buffers for multishot recv (io_uring; power of 2)
     unsigned recv_buffer_size = 16384; // bytes per provided buffer
 };
 
@@ -66,6 +66,7 @@ struct engine_stats {
     uint64_t ms_recv_arms = 0;      // multishot recv armed (first time and re-arms)
     uint64_t ms_recv_enobufs = 0;   // multishot recv stopped because the buffer ring ran dry
     uint64_t ms_recv_fallbacks = 0; // single-shot recv used because no buffer was free
+    uint64_t ms_recv_left = 0;      // plain recvs of connections that left the ring (bulk reads)
     uint64_t ms_accept_arms = 0;
     uint64_t sync_cancels = 0; // abandoned operations cancelled synchronously
 };

@@ -147,6 +147,23 @@ bool uring_engine::start(io_op &op) noexcept {
     if ((d.flags & desc_hooked) || d.perform) return start_hooked(op, d);
     if ((op.code == op_code::recv || op.code == op_code::recvmsg) && (d.flags & desc_stream) &&
         br_ && !d.no_multishot && !(op.flags & (MSG_OOB | MSG_ERRQUEUE))) {
+        // A reader with a buffer of at least two provided buffers moves bulk data: the ring
+        // would cut its bytes into chunks and cost a copy out of them, where a plain recv
+        // lands them in its buffer at once. Its connection leaves the ring: the multishot is
+        // cancelled, what it already received is served first, then reads are plain recvs.
+        if (op.code == op_code::recv && op.len >= 2 * static_cast<std::size_t>(buf_size_))
+            d.bulk = true;
+        if (d.bulk) {
+            if (d.ms_recv) cancel_req(d.ms_recv);
+            if (!d.ms_used ||
+                (!d.ms_recv && d.q_head < 0 && d.readers.empty() && d.rx_status == 0)) {
+                d.no_multishot = true; // nothing of the ring is left to read: plain from now on
+                d.ms_used = false;
+                ++stats_.ms_recv_left;
+                return submit_op(op, d);
+            }
+            return start_recv_ms(op, d); // queued bytes first; arm_recv then goes plain
+        }
         // A reader that asks for ancillary data keeps its connection on plain recvmsg, unless
         // the connection already reads through the ring (then bytes must keep their order).
         if (op.code == op_code::recv || d.ms_used || op.msg->msg_controllen == 0)

@@ -13,7 +13,9 @@
 //    reader waits; while no buffer is free, that reader falls back to a plain recv into its own
 //    buffer, so a connection never starves. Once a connection has used that path, every read
 //    of it is served from its queue, flags (MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT, MSG_TRUNC) and
-//    recvmsg included, so bytes never overtake each other.
+//    recvmsg included, so bytes never overtake each other. A connection read with buffers of
+//    two provided buffers or more leaves the ring for plain recvs into the caller's buffer
+//    (after what the ring already holds for it), saving the ring's chunking and a copy.
 //  - Listening sockets use multishot accept; accepted descriptors queue until accepted.
 //  - Cancellation: IORING_OP_ASYNC_CANCEL by request (user_data), or by fd (detach). An awaiter
 //    destroyed with an SQE in flight that points at its memory uses
@@ -77,9 +79,10 @@ private:
         int32_t q_tail = -1;
         uint32_t q_off = 0; // bytes of q_head already read
         uint32_t q_count = 0;
-        int rx_status = 0; // 1: end of stream reached; < 0: error to report once
+        int rx_status = 0;         // 1: end of stream reached; < 0: error to report once
         bool no_multishot = false; // not a TCP stream, or its reader wants ancillary data
         bool ms_used = false;      // a multishot recv was armed: every read goes through the queue
+        bool bulk = false;         // reads with large buffers: leaving (or left) the ring
         // multishot accept
         req *ms_accept = nullptr;
         waitq acceptors;

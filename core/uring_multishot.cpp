@@ -152,7 +152,8 @@ bool uring_engine::start_recv_ms(io_op &op, udesc &d) noexcept {
 // Re-arms the multishot recv for the readers waiting on d, or, with no buffer free, hands the
 // first reader a plain recv into its own buffer.
 void uring_engine::arm_recv(udesc &d) noexcept {
-    while (bufs_out_ >= nbufs_) {
+    // d.bulk: the connection is leaving the ring (see start()); its readers read plainly.
+    while (bufs_out_ >= nbufs_ || d.bulk) {
         io_op *op = d.readers.head;
         if (!op) return;
         remove(d.readers, *op);
@@ -163,7 +164,7 @@ void uring_engine::arm_recv(udesc &d) noexcept {
             complete_later(*op, op->result);
             continue;
         }
-        ++stats_.ms_recv_fallbacks;
+        if (!d.bulk) ++stats_.ms_recv_fallbacks;
         submit_op(*op, d);
         return;
     }

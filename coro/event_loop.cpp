@@ -125,9 +125,10 @@ event_loop::~event_loop() {
     }
     const auto &st = impl_->engine->stats();
     core::log_debug("event_loop: {} turns; multishot recv armed {} times, ring ran dry {} times, "
-                    "{} single-shot fallbacks; multishot accept armed {} times; {} sync cancels",
+                    "{} single-shot fallbacks, {} plain bulk reads; multishot accept armed {} "
+                    "times; {} sync cancels",
                     st.submits, st.ms_recv_arms, st.ms_recv_enobufs, st.ms_recv_fallbacks,
-                    st.ms_accept_arms, st.sync_cancels);
+                    st.ms_recv_left, st.ms_accept_arms, st.sync_cancels);
     if (tl_first == this) tl_first = nullptr;
 }
 

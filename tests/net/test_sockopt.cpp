@@ -8,6 +8,7 @@
 // the table's outcome (the README's status rows).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -517,3 +518,72 @@ TEST_CASE("SO_SOCKS5 and zsock_get_context_object: Zephyr-only, refused with a c
     CHECK(errno == EBADF);
 }
 
+namespace {
+
+/// A UDP socket made through `a` and connected to a loopback port (no listener needed).
+int connected_udp(const api &a, recorder &r, int family) {
+    int s = static_cast<int>(r.fd("socket", a.socket(family, SOCK_DGRAM, 0)));
+    if (family == AF_INET) {
+        sockaddr_in to = loopback4(9);
+        r("connect", a.connect(s, sa(&to), sizeof to));
+    } else {
+        sockaddr_in6 to = loopback6(9);
+        r("connect", a.connect(s, sa(&to), sizeof to));
+    }
+    return s;
+}
+
+/// getsockopt of an int option: result, value and length.
+void get_int(const api &a, recorder &r, int s, int level, int name) {
+    int v = -1;
+    socklen_t len = sizeof v;
+    r("get", a.getsockopt(s, level, name, &v, &len));
+    r.value("value", v);
+    r.value("len", len);
+}
+
+} // namespace
+
+TEST_CASE("IP_MTU and IPV6_MTU on connected sockets: the path MTU, as the kernel gives it") {
+    differential([](const api &a, recorder &r) {
+        int u4 = connected_udp(a, r, AF_INET);
+        get_int(a, r, u4, IPPROTO_IP, IP_MTU);
+        get_int(a, r, u4, IPPROTO_IPV6, IPV6_MTU); // an IPv4 socket: the kernel's answer
+        int mtu = 1280;
+        r("set IP_MTU (read-only)", a.setsockopt(u4, IPPROTO_IP, IP_MTU, &mtu, sizeof mtu));
+        a.close(u4);
+
+        int u6 = connected_udp(a, r, AF_INET6);
+        get_int(a, r, u6, IPPROTO_IPV6, IPV6_MTU);
+        r("set IPV6_MTU", a.setsockopt(u6, IPPROTO_IPV6, IPV6_MTU, &mtu, sizeof mtu));
+        get_int(a, r, u6, IPPROTO_IPV6, IPV6_MTU);
+        a.close(u6);
+
+        // A connected TCP socket has a path MTU too.
+        int l = static_cast<int>(r.fd("listener", a.socket(AF_INET6, SOCK_STREAM, 0)));
+        sockaddr_in6 addr = loopback6();
+        socklen_t alen = sizeof addr;
+        r("bind", a.bind(l, sa(&addr), sizeof addr));
+        r("listen", a.listen(l, 1));
+        r("getsockname", a.getsockname(l, sa(&addr), &alen));
+        int c = static_cast<int>(r.fd("socket", a.socket(AF_INET6, SOCK_STREAM, 0)));
+        get_int(a, r, c, IPPROTO_IPV6, IPV6_MTU); // not yet connected: ENOTCONN
+        r("connect", a.connect(c, sa(&addr), sizeof addr));
+        get_int(a, r, c, IPPROTO_IPV6, IPV6_MTU);
+        a.close(c);
+        a.close(l);
+    });
+    // And the value is loopback's MTU, not a stand-in (IPv4 caps a path MTU at 65535).
+    fd_guard s(zsock_socket(AF_INET, SOCK_DGRAM, 0));
+    sockaddr_in to = loopback4(9);
+    REQUIRE(zsock_connect(s, sa(&to), sizeof to) == 0);
+    int mtu = 0;
+    socklen_t len = sizeof mtu;
+    REQUIRE(zsock_getsockopt(s, IPPROTO_IP, IP_MTU, &mtu, &len) == 0);
+    ifreq ifr{};
+    std::strcpy(ifr.ifr_name, "lo");
+    int q = ::socket(AF_INET, SOCK_DGRAM, 0);
+    REQUIRE(::ioctl(q, SIOCGIFMTU, &ifr) == 0);
+    ::close(q);
+    CHECK(mtu == std::min(ifr.ifr_mtu, 0xffff));
+}

@@ -11,6 +11,26 @@ using namespace stack_test;
 extern "C" int c_offload_created(void);
 extern "C" int c_net_if_steps(void);
 
+namespace {
+
+// Zephyr's macro from C++ (offload_api_c.c does the same from C): a load-time registration with
+// named functions, for a protocol number nobody else uses (252), making sim0 sockets.
+constexpr int cpp_test_proto = 252;
+int cpp_created = 0;
+
+bool cpp_is_supported(int family, int type, int proto) {
+    return family == AF_INET && (type & 0xf) == SOCK_STREAM && proto == cpp_test_proto;
+}
+
+int cpp_create(int family, int type, int) {
+    ++cpp_created;
+    return zsock_simnet_create(family, type, 0);
+}
+
+NET_SOCKET_OFFLOAD_REGISTER(cpp_offload, 31, AF_INET, cpp_is_supported, cpp_create)
+
+} // namespace
+
 TEST_CASE("registry: the default priorities, and the ones the built-in stacks register at") {
     // Zephyr's order: dispatcher 0, offloaded stacks 40, TLS 45, native 50.
     CHECK(ZSOCK_PRIORITY_DISPATCHER == 0);
@@ -155,6 +175,35 @@ TEST_CASE("registry: NET_SOCKET_OFFLOAD_REGISTER works from C") {
     REQUIRE(zsock_find_socket_impl(AF_INET, SOCK_DGRAM, 253, INT32_MIN, false, &found) == 0);
     CHECK(std::string(found.name) == "c_offload");
     CHECK(found.priority == 30);
+}
+
+TEST_CASE("registry: NET_SOCKET_OFFLOAD_REGISTER works from C++") {
+    zsock_socket_impl found{};
+    REQUIRE(zsock_find_socket_impl(AF_INET, SOCK_STREAM, cpp_test_proto, INT32_MIN, false,
+                                   &found) == 0);
+    CHECK(std::string(found.name) == "cpp_offload");
+    CHECK(found.priority == 31);
+    CHECK(found.family == AF_INET);
+    CHECK(found.flags == ZSOCK_IMPL_OFFLOADED);
+    // It declines what it does not support: those go on down the list.
+    REQUIRE(zsock_find_socket_impl(AF_INET, SOCK_DGRAM, cpp_test_proto, INT32_MIN, false, &found) ==
+            0);
+    CHECK(std::string(found.name) != "cpp_offload");
+
+    const int before = cpp_created;
+    fd_guard fd(zsock_socket(AF_INET, SOCK_STREAM, cpp_test_proto));
+    REQUIRE(fd >= 0);
+    CHECK(cpp_created == before + 1);
+    CHECK(zsock_simnet_owns(fd));
+    // The socket is a working sim0 stream.
+    listening l = listen4(sim_stack);
+    REQUIRE(zsock_connect(fd, sa(&l.addr), sizeof l.addr) == 0);
+    fd_guard srv(zsock_accept(l.fd, nullptr, nullptr));
+    REQUIRE(srv >= 0);
+    REQUIRE(zsock_send(fd, "c++", 3, 0) == 3);
+    char buf[3];
+    CHECK(zsock_recv(srv, buf, 3, MSG_WAITALL) == 3);
+    CHECK(std::memcmp(buf, "c++", 3) == 0);
 }
 
 TEST_CASE("interfaces: sim0 is there; names are checked; the table is shared with C") {

@@ -69,7 +69,7 @@ int registry_create(int family, int type, int proto) noexcept {
     zsock_socket_impl chosen{};
     if (int r = zsock_find_socket_impl(family, type, proto, INT32_MIN, false, &chosen); r < 0)
         return r;
-    return chosen.create(family, type, proto);
+    return zsock_socket_impl_create(&chosen, family, type, proto);
 }
 
 } // namespace zsock::net
@@ -107,6 +107,19 @@ int zsock_unregister_socket_impl(const char *name) {
     v.erase(it);
     for (auto &x : v) x.impl.name = x.name.c_str();
     return 0;
+}
+
+int zsock_socket_impl_create(const struct zsock_socket_impl *impl, int family, int type,
+                             int proto) {
+    if (!impl || !impl->create) return -EINVAL;
+    // Zephyr's handlers fail with -1 and errno, zsock's with a negative errno; -1 is also -EPERM,
+    // so errno decides. It is cleared first so that a stale value cannot pass for the handler's.
+    const int saved = errno;
+    errno = 0;
+    int r = impl->create(family, type, proto);
+    if (r == -1 && errno != 0) r = -errno;
+    errno = saved;
+    return r;
 }
 
 int zsock_find_socket_impl(int family, int type, int proto, int min_priority, bool native_only,

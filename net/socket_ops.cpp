@@ -175,6 +175,10 @@ int getsockname(int fd, sockaddr *addr, socklen_t *len) noexcept {
 using zsock::core::c_ret;
 using zsock::core::c_ret_size;
 namespace n = zsock::net;
+namespace sys = zsock::sys;
+using zsock::core::fd_lookup;
+using zsock::core::fd_ref;
+using zsock::core::lookup;
 
 extern "C" {
 
@@ -221,6 +225,29 @@ int zsock_getsockopt(int fd, int level, int name, void *val, socklen_t *len) {
 }
 int zsock_setsockopt(int fd, int level, int name, const void *val, socklen_t len) {
     return c_ret(n::setsockopt(fd, level, name, val, len));
+}
+void *zsock_get_context_object(int fd) {
+    // Nothing to hand out (see socket.h); the errno says why, with the kernel's word on fds that
+    // zsock does not own (EBADF for a closed fd, ENOTSOCK for a file).
+    int err = EOPNOTSUPP;
+    fd_ref ref;
+    switch (fd_lookup(fd, &ref)) {
+    case lookup::closed:
+        err = EBADF;
+        break;
+    case lookup::found:
+        if (ref->mode != ZSOCK_FD_MODE_SOCKET) err = ENOTSOCK;
+        break;
+    case lookup::not_ours: {
+        int type = 0;
+        socklen_t len = sizeof type;
+        long r = sys::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+        if (r < 0) err = static_cast<int>(-r);
+        break;
+    }
+    }
+    errno = err;
+    return nullptr;
 }
 int zsock_getpeername(int fd, struct sockaddr *addr, socklen_t *len) {
     return c_ret(n::getpeername(fd, addr, len));

@@ -207,7 +207,7 @@ int tls_create(int family, int type, int proto) {
         r < 0)
         return r;
     if (impl.create == tls_create) return -EPROTONOSUPPORT; // never over itself
-    int fd = impl.create(family, base | flags, tproto);
+    int fd = zsock_socket_impl_create(&impl, family, base | flags, tproto);
     if (fd < 0) return fd;
     int err = 0;
     tls_socket *t = wrap_transport(fd, family, base, proto, &err);

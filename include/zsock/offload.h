@@ -48,7 +48,11 @@ extern "C" {
 #define ZSOCK_IMPL_OFFLOADED 0x1u
 
 typedef bool (*zsock_is_supported_fn)(int family, int type, int proto);
-/** Creates a socket and returns its fd, or a negative errno. Zephyr's net_socket_create_t. */
+/**
+ * Creates a socket and returns its fd. On failure it returns a negative errno (zsock's
+ * convention), or -1 with errno set (Zephyr's net_socket_create_t, so that unchanged Zephyr
+ * drivers work): zsock clears errno before the call, so -1 with errno still 0 means -EPERM.
+ */
 typedef int (*zsock_create_fn)(int family, int type, int proto);
 
 struct zsock_socket_impl {
@@ -77,6 +81,14 @@ ZSOCK_API int zsock_unregister_socket_impl(const char *name);
  */
 ZSOCK_API int zsock_find_socket_impl(int family, int type, int proto, int min_priority,
                                      bool native_only, struct zsock_socket_impl *out);
+
+/**
+ * zsock_socket_impl_create - runs impl->create(family, type, proto) and returns the fd or a
+ * negative errno, whichever of the two conventions above the implementation follows. Layered
+ * implementations create their transport with it.
+ */
+ZSOCK_API int zsock_socket_impl_create(const struct zsock_socket_impl *impl, int family, int type,
+                                       int proto);
 
 /** Registers an implementation at load time (C and C++), as Zephyr's macro does at link time. */
 #define ZSOCK_SOCKET_REGISTER_FLAGS(name_, prio_, family_, is_supported_, handler_, flags_)       \

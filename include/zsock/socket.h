@@ -153,6 +153,19 @@ ZSOCK_API int zsock_fd_isset(int fd, const zsock_fd_set *set);
 #define ZSOCK_SO_TIMESTAMPING SO_TIMESTAMPING
 #define ZSOCK_SO_PROTOCOL 38
 #define ZSOCK_SO_DOMAIN 39
+/* SO_TXTIME takes Linux's struct sock_txtime (<linux/net_tstamp.h>), as the kernel does; a plain
+ * int, as Zephyr's native stack takes, is the kernel's EINVAL. */
+#define ZSOCK_SO_TXTIME 61
+#define ZSOCK_SCM_TXTIME ZSOCK_SO_TXTIME
+/* SO_SOCKS5 is Zephyr's own option, and zsock has no SOCKS5 client: every socket refuses it with
+ * ENOPROTOOPT. Zephyr numbers it 60, which on Linux is SO_ZEROCOPY, so Zephyr's number would
+ * silently turn on zero-copy sends instead of failing. zsock gives it a number from its own
+ * range, 0x7a000000 and up ('z'), far above Linux's SOL_SOCKET options (below 100 in 6.x). */
+#define ZSOCK_SO_SOCKS5 0x7a000060
+
+/* SO_TIMESTAMPING flags: Linux's values (<linux/net_tstamp.h>). Zephyr numbers them 1 and 2. */
+#define ZSOCK_SOF_TIMESTAMPING_TX_HARDWARE (1 << 0)
+#define ZSOCK_SOF_TIMESTAMPING_RX_HARDWARE (1 << 2)
 
 #define ZSOCK_TCP_NODELAY TCP_NODELAY
 #define ZSOCK_TCP_KEEPIDLE TCP_KEEPIDLE
@@ -183,6 +196,16 @@ ZSOCK_API int zsock_fd_isset(int fd, const zsock_fd_set *set);
 #define ZSOCK_IPV6_RECVHOPLIMIT IPV6_RECVHOPLIMIT
 #define ZSOCK_IPV6_HOPLIMIT IPV6_HOPLIMIT
 #define ZSOCK_IPV6_TCLASS IPV6_TCLASS
+/* RFC 5014 source address selection; numbers because glibc has only the option, and the flags
+ * only in <linux/in6.h>. */
+#define ZSOCK_IPV6_ADDR_PREFERENCES 72
+#define ZSOCK_IPV6_PREFER_SRC_TMP 0x0001
+#define ZSOCK_IPV6_PREFER_SRC_PUBLIC 0x0002
+#define ZSOCK_IPV6_PREFER_SRC_PUBTMP_DEFAULT 0x0100
+#define ZSOCK_IPV6_PREFER_SRC_COA 0x0004
+#define ZSOCK_IPV6_PREFER_SRC_HOME 0x0400
+#define ZSOCK_IPV6_PREFER_SRC_CGA 0x0008
+#define ZSOCK_IPV6_PREFER_SRC_NONCGA 0x0800
 
 /* ---- Secure sockets: SOL_TLS options (Zephyr's numbers; see <zsock/tls_credentials.h>) --- */
 #define ZSOCK_SOL_TLS 282
@@ -243,6 +266,9 @@ ZSOCK_API int zsock_fd_isset(int fd, const zsock_fd_set *set);
 #define ZSOCK_AI_ALL 0x0010
 #define ZSOCK_AI_ADDRCONFIG 0x0020
 #define ZSOCK_AI_NUMERICSERV 0x0400
+/* RFC 5014's "extended flags present", Zephyr's value. glibc has no such flag and refuses it with
+ * EAI_BADFLAGS; zsock's getaddrinfo is glibc's, so it does too. */
+#define ZSOCK_AI_EXTFLAGS 0x0800
 #define ZSOCK_NI_NUMERICHOST 1
 #define ZSOCK_NI_NUMERICSERV 2
 #define ZSOCK_NI_NOFQDN 4
@@ -255,6 +281,7 @@ ZSOCK_API int zsock_fd_isset(int fd, const zsock_fd_set *set);
 #define DNS_EAI_NONAME (-2)
 #define DNS_EAI_AGAIN (-3)
 #define DNS_EAI_FAIL (-4)
+#define DNS_EAI_NODATA (-5)
 #define DNS_EAI_FAMILY (-6)
 #define DNS_EAI_SOCKTYPE (-7)
 #define DNS_EAI_SERVICE (-8)
@@ -298,6 +325,12 @@ ZSOCK_API int zsock_setsockopt(int fd, int level, int optname, const void *optva
 ZSOCK_API int zsock_getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen);
 ZSOCK_API int zsock_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen);
 ZSOCK_API int zsock_gethostname(char *buf, size_t len);
+/**
+ * Zephyr's handle for granting other threads access to a socket (k_object_access_grant). Linux
+ * has no kernel-object permissions and zsock no net_context, so there is nothing to return:
+ * always NULL, with errno EOPNOTSUPP for a socket, ENOTSOCK for another fd, EBADF for a closed one.
+ */
+ZSOCK_API void *zsock_get_context_object(int sock);
 
 /* ---- File-descriptor operations (any fd) ----------------------------------------------- */
 ZSOCK_API ssize_t zsock_read(int fd, void *buf, size_t len);

@@ -113,7 +113,7 @@ static int dispatch_to(dispatch_ctx &c, const zsock_socket_impl *impl,
             t_creating = true;
             std::optional<transport_override> over;
             if (transport) over.emplace(*transport);
-            tmp = impl->create(c.family, c.type, c.proto);
+            tmp = zsock_socket_impl_create(impl, c.family, c.type, c.proto);
             t_creating = false;
         }
         if (tmp < 0) return tmp;

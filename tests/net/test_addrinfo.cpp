@@ -192,3 +192,17 @@ TEST_CASE("gethostname against glibc, buffer sizes from ample to none") {
         CHECK(std::memcmp(g, z, sizeof g) == 0);
     }
 }
+
+TEST_CASE("AI_EXTFLAGS and EAI_NODATA: the spec's extra names, with glibc's answers") {
+    // glibc knows no RFC 5014 extended flags: AI_EXTFLAGS is EAI_BADFLAGS there, and so here.
+    same_getaddrinfo({"127.0.0.1", "80", true, ZSOCK_AI_EXTFLAGS, AF_INET, SOCK_STREAM, 0});
+    same_getaddrinfo({"::1", "80", true, ZSOCK_AI_EXTFLAGS | AI_NUMERICHOST, AF_INET6, 0, 0});
+    zsock_addrinfo h{};
+    h.ai_flags = ZSOCK_AI_EXTFLAGS;
+    zsock_addrinfo *res = nullptr;
+    CHECK(zsock_getaddrinfo("127.0.0.1", "80", &h, &res) == DNS_EAI_BADFLAGS);
+    CHECK(res == nullptr);
+    // EAI_NODATA is glibc's code and message.
+    CHECK(DNS_EAI_NODATA == EAI_NODATA);
+    CHECK(std::string(zsock_gai_strerror(DNS_EAI_NODATA)) == ::gai_strerror(EAI_NODATA));
+}

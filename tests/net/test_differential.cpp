@@ -7,6 +7,7 @@
 
 #include <climits>
 #include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/tcp.h>
@@ -567,5 +568,58 @@ TEST_CASE("differential: socketpair errors") {
         ZT_STEP(r, a.recv(sv[0], b, 4, 0));
         a.close(sv[0]);
         a.close(sv[1]);
+    });
+}
+
+TEST_CASE("differential: TCP urgent data (MSG_OOB) with SO_OOBINLINE off and on") {
+    const int inline_oob = GENERATE(0, 1);
+    INFO("SO_OOBINLINE " << inline_oob);
+    differential([inline_oob](const api &a, recorder &r) {
+        ref_listener l(a, r);
+        int c = static_cast<int>(ZT_FD(r, a.socket(AF_INET, SOCK_STREAM, 0)));
+        ZT_STEP(r, a.connect(c, sa(&l.addr), sizeof l.addr));
+        int acc = static_cast<int>(ZT_FD(r, a.accept4(l.fd, nullptr, nullptr, 0)));
+        ZT_STEP(r, a.setsockopt(acc, SOL_SOCKET, SO_OOBINLINE, &inline_oob, sizeof inline_oob));
+        char b[16] = {};
+        ZT_STEP(r, a.recv(acc, b, 1, MSG_OOB | MSG_DONTWAIT)); // none yet: EINVAL
+        ZT_STEP(r, a.send(c, "abc", 3, 0));
+        ZT_STEP(r, a.send(c, "!", 1, MSG_OOB));
+        ZT_STEP(r, a.send(c, "def", 3, 0));
+
+        // Urgent data shows as POLLPRI (waited for, so that loopback's timing cannot differ).
+        pollfd p{acc, POLLIN | POLLPRI, 0};
+        ZT_STEP(r, a.poll(&p, 1, 2000));
+        r.value("revents", p.revents);
+
+        // Out of line: MSG_OOB takes the urgent byte (peek first); inline: it is EINVAL.
+        ZT_STEP(r, a.recv(acc, b, sizeof b, MSG_OOB | MSG_PEEK));
+        r.value("peeked", b[0]);
+        ZT_STEP(r, a.recv(acc, b, sizeof b, MSG_OOB));
+        r.value("oob byte", b[0]);
+        ZT_STEP(r, a.recv(acc, b, sizeof b, MSG_OOB)); // taken already, or inline: EINVAL
+
+        // The ordinary stream stops at the mark; every read and every byte is compared.
+        for (int i = 0; i < 4; ++i) {
+            std::memset(b, 0, sizeof b);
+            long n = r("recv", a.recv(acc, b, sizeof b, MSG_DONTWAIT));
+            for (long k = 0; k < n; ++k)
+                r.value("byte", b[k]);
+            if (n <= 0) break;
+        }
+
+        // The other direction, and sendmsg: a second urgent byte replaces nothing already read.
+        iovec iov{const_cast<char *>("XY"), 2};
+        msghdr m{};
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        ZT_STEP(r, a.sendmsg(acc, &m, MSG_OOB)); // the last byte ('Y') is urgent
+        pollfd q{c, POLLPRI, 0};
+        ZT_STEP(r, a.poll(&q, 1, 2000));
+        ZT_STEP(r, a.recv(c, b, 1, MSG_OOB));
+        r.value("oob byte", b[0]);
+        ZT_STEP(r, a.recv(c, b, sizeof b, MSG_DONTWAIT));
+        r.value("byte", b[0]);
+        a.close(acc);
+        a.close(c);
     });
 }

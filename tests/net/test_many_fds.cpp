@@ -7,6 +7,7 @@
 
 #include <zsock/socket.h>
 
+#include "support/skip.hpp"
 #include "support/user_object.hpp"
 #include "support/zsock_test.hpp"
 
@@ -30,10 +31,7 @@ struct pairs {
 
 TEST_CASE("poll: 1000+ descriptors in one call") {
     const bool hooked = GENERATE(false, true);
-    if (raise_nofile(4096) < 1200) {
-        WARN("skipped: RLIMIT_NOFILE cannot be raised to 1200");
-        return;
-    }
+    if (raise_nofile(4096) < 1200) ZT_SKIP("RLIMIT_NOFILE cannot be raised to 1200");
     hooked_path path(hooked);
     REQUIRE(path.ok(hooked));
     pairs p(520);
@@ -74,10 +72,7 @@ TEST_CASE("poll: 1000+ descriptors in one call") {
 
 TEST_CASE("select: descriptors near the top of the set, and past it") {
     const bool hooked = GENERATE(false, true);
-    if (raise_nofile(4096) < 1100) {
-        WARN("skipped: RLIMIT_NOFILE cannot be raised to 1100");
-        return;
-    }
+    if (raise_nofile(4096) < 1100) ZT_SKIP("RLIMIT_NOFILE cannot be raised to 1100");
     hooked_path path(hooked);
     REQUIRE(path.ok(hooked));
     pairs p(520);

@@ -303,3 +303,17 @@ TEST_CASE("sim0: many threads, many connections, every byte checked") {
         CHECK(r.get());
     server.get();
 }
+
+TEST_CASE("sim0: SO_SOCKS5 is refused with ENOPROTOOPT, as on every zsock socket") {
+    for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
+        fd_guard fd(make_sim(AF_INET, type, 0));
+        int on = 1;
+        errno = 0;
+        CHECK(zsock_setsockopt(fd, SOL_SOCKET, ZSOCK_SO_SOCKS5, &on, sizeof on) == -1);
+        CHECK(errno == ENOPROTOOPT);
+        socklen_t len = sizeof on;
+        errno = 0;
+        CHECK(zsock_getsockopt(fd, SOL_SOCKET, ZSOCK_SO_SOCKS5, &on, &len) == -1);
+        CHECK(errno == ENOPROTOOPT);
+    }
+}

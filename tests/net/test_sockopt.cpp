@@ -8,8 +8,10 @@
 // the table's outcome (the README's status rows).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <net/if.h>
 #include <netinet/tcp.h>
@@ -18,7 +20,28 @@
 
 #include "support/differential.hpp"
 
+// After glibc's <netinet/in.h> (through the line above), so that <linux/in6.h> leaves glibc's
+// structures alone and adds only its constants.
+#include <linux/in6.h>
+#include <linux/net_tstamp.h>
+
 using namespace zsock_test;
+
+// The spec's constants that glibc's socket headers do not carry: Linux's values where Linux has
+// the name (the generated check in tests/api sees only what glibc's headers define).
+static_assert(ZSOCK_SO_TXTIME == SO_TXTIME && ZSOCK_SCM_TXTIME == SCM_TXTIME);
+static_assert(ZSOCK_SOF_TIMESTAMPING_TX_HARDWARE == SOF_TIMESTAMPING_TX_HARDWARE);
+static_assert(ZSOCK_SOF_TIMESTAMPING_RX_HARDWARE == SOF_TIMESTAMPING_RX_HARDWARE);
+static_assert(ZSOCK_IPV6_ADDR_PREFERENCES == IPV6_ADDR_PREFERENCES);
+static_assert(ZSOCK_IPV6_PREFER_SRC_TMP == IPV6_PREFER_SRC_TMP);
+static_assert(ZSOCK_IPV6_PREFER_SRC_PUBLIC == IPV6_PREFER_SRC_PUBLIC);
+static_assert(ZSOCK_IPV6_PREFER_SRC_PUBTMP_DEFAULT == IPV6_PREFER_SRC_PUBTMP_DEFAULT);
+static_assert(ZSOCK_IPV6_PREFER_SRC_COA == IPV6_PREFER_SRC_COA);
+static_assert(ZSOCK_IPV6_PREFER_SRC_HOME == IPV6_PREFER_SRC_HOME);
+static_assert(ZSOCK_IPV6_PREFER_SRC_CGA == IPV6_PREFER_SRC_CGA);
+static_assert(ZSOCK_IPV6_PREFER_SRC_NONCGA == IPV6_PREFER_SRC_NONCGA);
+// Zephyr's SO_SOCKS5 (60) is Linux's SO_ZEROCOPY: zsock's number must not be any Linux option.
+static_assert(ZSOCK_SO_SOCKS5 != SO_ZEROCOPY && ZSOCK_SO_SOCKS5 > 0xffff);
 
 namespace {
 
@@ -87,6 +110,18 @@ std::vector<opt_case> option_table() {
          SO_BINDTODEVICE,
          {'z', 's', 'o', 'c', 'k', '9', 0}},
         {"SO_TIMESTAMPING", AF_INET, D, SOL_SOCKET, SO_TIMESTAMPING, int_v(0)},
+        {"SO_TIMESTAMPING RX/TX_HARDWARE", AF_INET, D, SOL_SOCKET, SO_TIMESTAMPING,
+         int_v(ZSOCK_SOF_TIMESTAMPING_RX_HARDWARE | ZSOCK_SOF_TIMESTAMPING_TX_HARDWARE)},
+        {"SO_DEBUG", AF_INET, S, SOL_SOCKET, ZSOCK_SO_DEBUG, int_v(1)},
+        {"SO_TXTIME (CLOCK_MONOTONIC)", AF_INET, D, SOL_SOCKET, ZSOCK_SO_TXTIME,
+         bytes(sock_txtime{CLOCK_MONOTONIC, 0})},
+        {"SO_TXTIME (CLOCK_TAI, deadline mode)", AF_INET, D, SOL_SOCKET, ZSOCK_SO_TXTIME,
+         bytes(sock_txtime{CLOCK_TAI, SOF_TXTIME_DEADLINE_MODE})},
+        {"SO_TXTIME (unknown flag)", AF_INET, D, SOL_SOCKET, ZSOCK_SO_TXTIME,
+         bytes(sock_txtime{CLOCK_MONOTONIC, 0x80000000u})},
+        {"SO_TXTIME (an int, as Zephyr takes it)", AF_INET, D, SOL_SOCKET, ZSOCK_SO_TXTIME,
+         int_v(1)},
+        {"SO_SOCKS5 (not provided)", AF_INET, S, SOL_SOCKET, ZSOCK_SO_SOCKS5, int_v(1)},
         {"SOL_SOCKET unknown option", AF_INET, S, SOL_SOCKET, 7777, int_v(1)},
         {"TCP_NODELAY", AF_INET, S, IPPROTO_TCP, TCP_NODELAY, int_v(1)},
         {"TCP_KEEPIDLE", AF_INET, S, IPPROTO_TCP, TCP_KEEPIDLE, int_v(30)},
@@ -135,6 +170,25 @@ std::vector<opt_case> option_table() {
         {"IPV6_RECVHOPLIMIT", AF_INET6, D, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, int_v(1)},
         {"IPV6_TCLASS", AF_INET6, D, IPPROTO_IPV6, IPV6_TCLASS, int_v(0x20)},
         {"IPV6_MTU (unconnected)", AF_INET6, D, IPPROTO_IPV6, IPV6_MTU, {}},
+        {"IPV6_ADDR_PREFERENCES TMP", AF_INET6, D, IPPROTO_IPV6, ZSOCK_IPV6_ADDR_PREFERENCES,
+         int_v(ZSOCK_IPV6_PREFER_SRC_TMP)},
+        {"IPV6_ADDR_PREFERENCES PUBLIC|CGA", AF_INET6, S, IPPROTO_IPV6, ZSOCK_IPV6_ADDR_PREFERENCES,
+         int_v(ZSOCK_IPV6_PREFER_SRC_PUBLIC | ZSOCK_IPV6_PREFER_SRC_CGA)},
+        {"IPV6_ADDR_PREFERENCES HOME|NONCGA|PUBTMP_DEFAULT", AF_INET6, D, IPPROTO_IPV6,
+         ZSOCK_IPV6_ADDR_PREFERENCES,
+         int_v(ZSOCK_IPV6_PREFER_SRC_HOME | ZSOCK_IPV6_PREFER_SRC_NONCGA |
+               ZSOCK_IPV6_PREFER_SRC_PUBTMP_DEFAULT)},
+        {"IPV6_ADDR_PREFERENCES TMP|PUBLIC (conflict)", AF_INET6, D, IPPROTO_IPV6,
+         ZSOCK_IPV6_ADDR_PREFERENCES,
+         int_v(ZSOCK_IPV6_PREFER_SRC_TMP | ZSOCK_IPV6_PREFER_SRC_PUBLIC)},
+        {"IPV6_ADDR_PREFERENCES COA|HOME (conflict)", AF_INET6, D, IPPROTO_IPV6,
+         ZSOCK_IPV6_ADDR_PREFERENCES,
+         int_v(ZSOCK_IPV6_PREFER_SRC_COA | ZSOCK_IPV6_PREFER_SRC_HOME)},
+        {"IPV6_ADDR_PREFERENCES CGA|NONCGA (conflict)", AF_INET6, D, IPPROTO_IPV6,
+         ZSOCK_IPV6_ADDR_PREFERENCES,
+         int_v(ZSOCK_IPV6_PREFER_SRC_CGA | ZSOCK_IPV6_PREFER_SRC_NONCGA)},
+        {"IPV6_ADDR_PREFERENCES on an IPv4 socket", AF_INET, D, IPPROTO_IPV6,
+         ZSOCK_IPV6_ADDR_PREFERENCES, int_v(ZSOCK_IPV6_PREFER_SRC_TMP)},
         {"IPPROTO_IPV6 unknown option", AF_INET6, D, IPPROTO_IPV6, 7777, int_v(1)},
         {"IPV6_V6ONLY on an IPv4 socket", AF_INET, D, IPPROTO_IPV6, IPV6_V6ONLY, int_v(1)},
         {"TCP_NODELAY on UDP", AF_INET, D, IPPROTO_TCP, TCP_NODELAY, int_v(1)},
@@ -423,4 +477,113 @@ TEST_CASE("IP_PKTINFO and IP_RECVTTL deliver their control messages through recv
     m.msg_flags = 0;
     REQUIRE(zsock_recvmsg(rx, &m, 0) == 1);
     CHECK((m.msg_flags & MSG_CTRUNC) != 0);
+}
+
+TEST_CASE("SO_SOCKS5 and zsock_get_context_object: Zephyr-only, refused with a clear errno") {
+    // zsock has no SOCKS5 client: every socket says ENOPROTOOPT, as the kernel does for an option
+    // it does not know, and nothing is switched on (Zephyr's number, 60, is SO_ZEROCOPY here).
+    for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
+        fd_guard s(zsock_socket(AF_INET, type, 0));
+        int on = 1;
+        errno = 0;
+        CHECK(zsock_setsockopt(s, SOL_SOCKET, ZSOCK_SO_SOCKS5, &on, sizeof on) == -1);
+        CHECK(errno == ENOPROTOOPT);
+        socklen_t len = sizeof on;
+        errno = 0;
+        CHECK(zsock_getsockopt(s, SOL_SOCKET, ZSOCK_SO_SOCKS5, &on, &len) == -1);
+        CHECK(errno == ENOPROTOOPT);
+        int zc = -1;
+        len = sizeof zc;
+        if (type == SOCK_STREAM && zsock_getsockopt(s, SOL_SOCKET, SO_ZEROCOPY, &zc, &len) == 0)
+            CHECK(zc == 0);
+    }
+
+    // There is no net_context to hand out; the errno says which case the caller is in.
+    fd_guard s(zsock_socket(AF_INET, SOCK_DGRAM, 0));
+    errno = 0;
+    CHECK(zsock_get_context_object(s) == nullptr);
+    CHECK(errno == EOPNOTSUPP);
+    int p[2];
+    REQUIRE(::pipe(p) == 0);
+    errno = 0;
+    CHECK(zsock_get_context_object(p[0]) == nullptr);
+    CHECK(errno == ENOTSOCK);
+    ::close(p[0]);
+    ::close(p[1]);
+    errno = 0;
+    CHECK(zsock_get_context_object(p[0]) == nullptr);
+    CHECK(errno == EBADF);
+    errno = 0;
+    CHECK(zsock_get_context_object(-1) == nullptr);
+    CHECK(errno == EBADF);
+}
+
+namespace {
+
+/// A UDP socket made through `a` and connected to a loopback port (no listener needed).
+int connected_udp(const api &a, recorder &r, int family) {
+    int s = static_cast<int>(r.fd("socket", a.socket(family, SOCK_DGRAM, 0)));
+    if (family == AF_INET) {
+        sockaddr_in to = loopback4(9);
+        r("connect", a.connect(s, sa(&to), sizeof to));
+    } else {
+        sockaddr_in6 to = loopback6(9);
+        r("connect", a.connect(s, sa(&to), sizeof to));
+    }
+    return s;
+}
+
+/// getsockopt of an int option: result, value and length.
+void get_int(const api &a, recorder &r, int s, int level, int name) {
+    int v = -1;
+    socklen_t len = sizeof v;
+    r("get", a.getsockopt(s, level, name, &v, &len));
+    r.value("value", v);
+    r.value("len", len);
+}
+
+} // namespace
+
+TEST_CASE("IP_MTU and IPV6_MTU on connected sockets: the path MTU, as the kernel gives it") {
+    differential([](const api &a, recorder &r) {
+        int u4 = connected_udp(a, r, AF_INET);
+        get_int(a, r, u4, IPPROTO_IP, IP_MTU);
+        get_int(a, r, u4, IPPROTO_IPV6, IPV6_MTU); // an IPv4 socket: the kernel's answer
+        int mtu = 1280;
+        r("set IP_MTU (read-only)", a.setsockopt(u4, IPPROTO_IP, IP_MTU, &mtu, sizeof mtu));
+        a.close(u4);
+
+        int u6 = connected_udp(a, r, AF_INET6);
+        get_int(a, r, u6, IPPROTO_IPV6, IPV6_MTU);
+        r("set IPV6_MTU", a.setsockopt(u6, IPPROTO_IPV6, IPV6_MTU, &mtu, sizeof mtu));
+        get_int(a, r, u6, IPPROTO_IPV6, IPV6_MTU);
+        a.close(u6);
+
+        // A connected TCP socket has a path MTU too.
+        int l = static_cast<int>(r.fd("listener", a.socket(AF_INET6, SOCK_STREAM, 0)));
+        sockaddr_in6 addr = loopback6();
+        socklen_t alen = sizeof addr;
+        r("bind", a.bind(l, sa(&addr), sizeof addr));
+        r("listen", a.listen(l, 1));
+        r("getsockname", a.getsockname(l, sa(&addr), &alen));
+        int c = static_cast<int>(r.fd("socket", a.socket(AF_INET6, SOCK_STREAM, 0)));
+        get_int(a, r, c, IPPROTO_IPV6, IPV6_MTU); // not yet connected: ENOTCONN
+        r("connect", a.connect(c, sa(&addr), sizeof addr));
+        get_int(a, r, c, IPPROTO_IPV6, IPV6_MTU);
+        a.close(c);
+        a.close(l);
+    });
+    // And the value is loopback's MTU, not a stand-in (IPv4 caps a path MTU at 65535).
+    fd_guard s(zsock_socket(AF_INET, SOCK_DGRAM, 0));
+    sockaddr_in to = loopback4(9);
+    REQUIRE(zsock_connect(s, sa(&to), sizeof to) == 0);
+    int mtu = 0;
+    socklen_t len = sizeof mtu;
+    REQUIRE(zsock_getsockopt(s, IPPROTO_IP, IP_MTU, &mtu, &len) == 0);
+    ifreq ifr{};
+    std::strcpy(ifr.ifr_name, "lo");
+    int q = ::socket(AF_INET, SOCK_DGRAM, 0);
+    REQUIRE(::ioctl(q, SIOCGIFMTU, &ifr) == 0);
+    ::close(q);
+    CHECK(mtu == std::min(ifr.ifr_mtu, 0xffff));
 }

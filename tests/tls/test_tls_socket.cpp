@@ -205,6 +205,20 @@ TEST_CASE("socket: SOL_TLS option directions and errors") {
     CHECK(errno == EINVAL);
 }
 
+TEST_CASE("socket: SO_SOCKS5 is refused with ENOPROTOOPT, as on every zsock socket") {
+    // SOL_SOCKET options go to the transport, which has no SOCKS5 client either.
+    fd_guard t(zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS_1_2));
+    REQUIRE(t >= 0);
+    int on = 1;
+    errno = 0;
+    CHECK(zsock_setsockopt(t, SOL_SOCKET, ZSOCK_SO_SOCKS5, &on, sizeof on) == -1);
+    CHECK(errno == ENOPROTOOPT);
+    socklen_t len = sizeof on;
+    errno = 0;
+    CHECK(zsock_getsockopt(t, SOL_SOCKET, ZSOCK_SO_SOCKS5, &on, &len) == -1);
+    CHECK(errno == ENOPROTOOPT);
+}
+
 TEST_CASE("socket: calls before connect, and on a listener") {
     fd_guard fd(zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS_1_2));
     char buf[4];

@@ -42,6 +42,39 @@
 #include <zephyr/net/net_ip.h>
 #include <zephyr/net/tls_credentials.h>
 
+/* SOF_TIMESTAMPING_* and struct sock_txtime (SO_TXTIME), with Linux's values. */
+#include <linux/net_tstamp.h>
+
+/* Names of Zephyr's that glibc lacks or hides (values and meaning: <zsock/socket.h>). */
+#ifndef SO_TXTIME
+#define SO_TXTIME ZSOCK_SO_TXTIME
+#endif
+#ifndef SCM_TXTIME
+#define SCM_TXTIME ZSOCK_SCM_TXTIME
+#endif
+#ifndef SO_SOCKS5
+#define SO_SOCKS5 ZSOCK_SO_SOCKS5
+#endif
+#ifndef AI_EXTFLAGS
+#define AI_EXTFLAGS ZSOCK_AI_EXTFLAGS
+#endif
+#ifndef EAI_NODATA
+#define EAI_NODATA DNS_EAI_NODATA
+#endif
+#ifndef IPV6_ADDR_PREFERENCES
+#define IPV6_ADDR_PREFERENCES 72
+#endif
+/* Spelled as <linux/in6.h> spells them, so that a file including both sees one definition. */
+#ifndef IPV6_PREFER_SRC_TMP
+#define IPV6_PREFER_SRC_TMP 0x0001
+#define IPV6_PREFER_SRC_PUBLIC 0x0002
+#define IPV6_PREFER_SRC_PUBTMP_DEFAULT 0x0100
+#define IPV6_PREFER_SRC_COA 0x0004
+#define IPV6_PREFER_SRC_HOME 0x0400
+#define IPV6_PREFER_SRC_CGA 0x0008
+#define IPV6_PREFER_SRC_NONCGA 0x0800
+#endif
+
 #if (defined(CONFIG_NET_SOCKETS_POSIX_NAMES) || defined(CONFIG_POSIX_API)) &&                     \
     !defined(ZSOCK_POSIX_NAMES_BY_LINK)
 #define socket(family, type, proto) zsock_socket((family), (type), (proto))

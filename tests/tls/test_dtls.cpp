@@ -1,12 +1,15 @@
 // DTLS 1.2: zsock client against `openssl s_server -dtls1_2`, zsock server against `openssl
 // s_client -dtls1_2` (cookie exchange included), zsock on both ends for several peers, idle
-// expiry, retransmission timing, MSG_TRUNC and the sendmsg EMSGSIZE rule.
+// expiry, retransmission timing, MSG_TRUNC and the sendmsg EMSGSIZE rule; timers that run under
+// poll(-1) alone (a lost flight resent, an idle session expired).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <atomic>
 #include <cstring>
 #include <fcntl.h>
+#include <future>
 #include <poll.h>
 #include <string>
 #include <sys/socket.h>
@@ -79,6 +82,71 @@ struct echo_server {
         stop = true;
         th.join();
     }
+};
+
+// A UDP relay on loopback between one client and a server at server_port, which drops the first
+// `drop` datagrams the server sends: a lost flight that only a retransmission can make up for.
+struct lossy_relay {
+    uint16_t port = 0;
+    std::atomic<int> dropped{0}, from_client{0};
+    std::atomic<bool> stop{false};
+    fd_guard front, back; // front faces the client, back is connected to the server
+    std::thread th;
+    lossy_relay(uint16_t server_port, int drop)
+        : front(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)),
+          back(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
+        sockaddr_in a = zsock_test::loopback4();
+        socklen_t len = sizeof a;
+        REQUIRE(::bind(front, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
+        REQUIRE(::getsockname(front, reinterpret_cast<sockaddr *>(&a), &len) == 0);
+        port = ntohs(a.sin_port);
+        sockaddr_in srv = zsock_test::loopback4(server_port);
+        REQUIRE(::connect(back, reinterpret_cast<sockaddr *>(&srv), sizeof srv) == 0);
+        th = std::thread([this, drop] {
+            sockaddr_in client{};
+            socklen_t cl = 0;
+            char buf[65536];
+            while (!stop) {
+                pollfd p[2] = {{front, POLLIN, 0}, {back, POLLIN, 0}};
+                if (::poll(p, 2, 50) <= 0) continue;
+                if (p[0].revents & POLLIN) {
+                    cl = sizeof client;
+                    ssize_t n = ::recvfrom(front, buf, sizeof buf, 0,
+                                           reinterpret_cast<sockaddr *>(&client), &cl);
+                    if (n > 0) {
+                        ++from_client;
+                        ::send(back, buf, static_cast<size_t>(n), 0);
+                    }
+                }
+                if (p[1].revents & POLLIN) {
+                    ssize_t n = ::recv(back, buf, sizeof buf, 0);
+                    if (n <= 0 || !cl) continue;
+                    if (dropped < drop) {
+                        ++dropped;
+                        continue;
+                    }
+                    ::sendto(front, buf, static_cast<size_t>(n), 0,
+                             reinterpret_cast<sockaddr *>(&client), cl);
+                }
+            }
+        });
+    }
+    ~lossy_relay() {
+        stop = true;
+        th.join();
+    }
+};
+
+// A pipe whose read end, added to a poll set, lets the test end a poll(-1) that would otherwise
+// never return (the failure these tests look for), so that they stay bounded in time.
+struct stop_pipe {
+    int fds[2] = {-1, -1};
+    stop_pipe() { REQUIRE(::pipe2(fds, O_CLOEXEC) == 0); }
+    ~stop_pipe() {
+        ::close(fds[0]);
+        ::close(fds[1]);
+    }
+    void fire() { REQUIRE(::write(fds[1], "x", 1) == 1); }
 };
 
 } // namespace
@@ -351,4 +419,96 @@ TEST_CASE("dtls: a nonblocking server driven by zsock_poll alone") {
     t.join();
     CHECK(cr == 0);
     CHECK(wakeups == 1);
+}
+
+TEST_CASE("dtls: under poll(-1) alone, a client resends when the server's flight is lost") {
+    bool by_select = false;
+    SECTION("zsock_poll") {}
+    SECTION("zsock_select, no timeout") {
+        by_select = true;
+    }
+    add_standard_credentials();
+    const pki &p = the_pki();
+    s_server srv({"-cert", p.path("server.pem"), "-key", p.path("server.key")}, "", true);
+    // openssl answers the first ClientHello with a HelloVerifyRequest and keeps no state: once
+    // that is lost, only the client's retransmission moves the handshake on.
+    lossy_relay relay(srv.port, 1);
+    fd_guard fd(dtls_socket(TLS_DTLS_ROLE_CLIENT, {tag_ca}));
+    uint32_t lo = 100, hi = 3200;
+    REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_DTLS_HANDSHAKE_TIMEOUT_MIN, &lo, sizeof lo) == 0);
+    REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_DTLS_HANDSHAKE_TIMEOUT_MAX, &hi, sizeof hi) == 0);
+    REQUIRE(zsock_fcntl(fd, F_SETFL, zsock_fcntl(fd, F_GETFL) | O_NONBLOCK) == 0);
+    REQUIRE(connect_to(fd, relay.port) == EINPROGRESS);
+    stop_pipe stop;
+    // The handshake is driven by poll(-1) and nothing else: no send, no recv, no timeout.
+    auto driven = std::async(std::launch::async, [&] {
+        for (int rounds = 0; rounds < 100; ++rounds) {
+            zsock_pollfd pf[2] = {{fd, POLLOUT, 0}, {stop.fds[0], POLLIN, 0}};
+            if (by_select) {
+                zsock_fd_set rd, wr;
+                zsock_fd_zero(&rd);
+                zsock_fd_zero(&wr);
+                zsock_fd_set_bit(stop.fds[0], &rd);
+                zsock_fd_set_bit(fd, &wr);
+                int nfds = std::max<int>(fd, stop.fds[0]) + 1;
+                if (zsock_select(nfds, &rd, &wr, nullptr, nullptr) < 0)
+                    return std::string("select: ") + strerror(errno);
+                pf[1].revents = zsock_fd_isset(stop.fds[0], &rd) ? POLLIN : 0;
+                // select cannot tell POLLERR from POLLOUT: the send below tells.
+                pf[0].revents = zsock_fd_isset(fd, &wr) ? POLLOUT : 0;
+            } else if (zsock_poll(pf, 2, -1) < 0) {
+                return std::string("poll: ") + strerror(errno);
+            }
+            if (pf[1].revents) return std::string("the wait never returned on its own");
+            if (pf[0].revents & POLLERR) return std::string("POLLERR");
+            if (pf[0].revents & POLLOUT) return std::string("established");
+        }
+        return std::string("too many wake-ups");
+    });
+    if (driven.wait_for(std::chrono::seconds(10)) != std::future_status::ready) stop.fire();
+    CHECK(driven.get() == "established");
+    CHECK(relay.dropped == 1);
+    CHECK(relay.from_client >= 3); // the ClientHello, its resend, the one with the cookie, ...
+    REQUIRE(zsock_send(fd, "after a loss\n", 13, 0) == 13);
+    CHECK(srv.proc.wait_output("after a loss"));
+}
+
+TEST_CASE("dtls: under poll(-1) alone, a server expires an idle session") {
+    add_standard_credentials();
+    uint16_t port = 0;
+    fd_guard s(dtls_server(&port));
+    uint32_t idle = 300;
+    REQUIRE(zsock_setsockopt(s, SOL_TLS, ZSOCK_TLS_DTLS_SESSION_TIMEOUT, &idle, sizeof idle) == 0);
+    REQUIRE(zsock_fcntl(s, F_SETFL, zsock_fcntl(s, F_GETFL) | O_NONBLOCK) == 0);
+    const pki &p = the_pki();
+    child c({"openssl", "s_client", "-dtls1_2", "-connect", "127.0.0.1:" + std::to_string(port),
+             "-CAfile", p.path("ca.pem"), "-servername", "localhost", "-verify_return_error"});
+    c.write_stdin("idle soon\n");
+    stop_pipe stop;
+    std::atomic<bool> got{false};
+    sockaddr_in from{};
+    socklen_t fl = sizeof from;
+    // The server's only calls: poll(-1), and recvfrom when poll says so.
+    auto served = std::async(std::launch::async, [&] {
+        for (int rounds = 0; rounds < 100; ++rounds) {
+            zsock_pollfd pf[2] = {{s, POLLIN, 0}, {stop.fds[0], POLLIN, 0}};
+            if (zsock_poll(pf, 2, -1) < 0) return std::string("poll: ") + strerror(errno);
+            if (pf[1].revents) return std::string("stopped");
+            char buf[64];
+            ssize_t n =
+                zsock_recvfrom(s, buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&from), &fl);
+            if (n == 10 && std::string(buf, 10) == "idle soon\n") got = true;
+        }
+        return std::string("too many wake-ups");
+    });
+    // The session is dropped 300 ms after its last datagram, with a close_notify that makes
+    // s_client print "closed" and exit; nothing but the server's poll can do that.
+    int status = c.wait_exit(std::chrono::seconds(10));
+    stop.fire();
+    CHECK(served.get() == "stopped");
+    CHECK(got);
+    CHECK(status == 0);
+    CHECK(c.output().find("closed") != std::string::npos);
+    CHECK(zsock_sendto(s, "x", 1, 0, reinterpret_cast<sockaddr *>(&from), fl) == -1);
+    CHECK(errno == ENOTCONN);
 }

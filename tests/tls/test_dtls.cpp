@@ -188,8 +188,10 @@ TEST_CASE("dtls: server against openssl s_client -dtls1_2, with the cookie excha
     uint16_t port = 0;
     fd_guard s(dtls_server(&port));
     const pki &p = the_pki();
+    // -trace names the handshake messages that s_client sends and receives.
     child c({"openssl", "s_client", "-dtls1_2", "-connect", "127.0.0.1:" + std::to_string(port),
-             "-CAfile", p.path("ca.pem"), "-servername", "localhost", "-verify_return_error"});
+             "-CAfile", p.path("ca.pem"), "-servername", "localhost", "-verify_return_error",
+             "-trace"});
     c.write_stdin("hello dtls server\n");
     char buf[256];
     sockaddr_in from{};
@@ -202,6 +204,18 @@ TEST_CASE("dtls: server against openssl s_client -dtls1_2, with the cookie excha
     CHECK(fl == sizeof(sockaddr_in));
     CHECK(from.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
     CHECK(c.wait_output("Verify return code: 0 (ok)"));
+    // The cookie exchange happened: the first ClientHello got a HelloVerifyRequest, and the
+    // handshake went on with a second ClientHello (the one carrying the cookie).
+    const std::string out = c.output();
+    auto count = [&](std::string_view what) {
+        int k = 0;
+        for (size_t at = out.find(what); at != std::string::npos; at = out.find(what, at + 1))
+            ++k;
+        return k;
+    };
+    CHECK(count("HelloVerifyRequest") == 1);
+    CHECK(count("ClientHello") == 2);
+    CHECK(out.find("HelloVerifyRequest") < out.find("ServerHello,"));
     REQUIRE(zsock_sendto(s, "reply\n", 6, 0, reinterpret_cast<sockaddr *>(&from), fl) == 6);
     CHECK(c.wait_output("reply"));
     // send() without an address answers the peer of the last datagram.

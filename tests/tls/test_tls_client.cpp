@@ -558,3 +558,24 @@ TEST_CASE("client: TLS_HOSTNAME is sent as SNI; without it the server picks anot
     CHECK(errno == ECONNABORTED);
     CHECK((verify_result(fd) & MBEDTLS_X509_BADCERT_NOT_TRUSTED) != 0);
 }
+
+TEST_CASE(
+    "client: shutdown(SHUT_WR) sends close_notify that openssl s_server reads as a clean end") {
+    add_standard_credentials();
+    s_server srv(cat(server_cert_args(), std::vector<std::string>{"-trace"}));
+    fd_guard fd(tls_client(srv.port, {tag_ca}));
+    REQUIRE(fd >= 0);
+    REQUIRE(send_all(fd, "before shutdown\n"));
+    REQUIRE(srv.proc.wait_output("before shutdown"));
+    REQUIRE(zsock_shutdown(fd, SHUT_WR) == 0);
+    // s_server prints DONE for a close_notify and ERROR with "unexpected eof" for a bare FIN;
+    // it then closes its side with its own close_notify, which reads as 0 here.
+    REQUIRE(srv.proc.wait_output("DONE"));
+    char buf[16];
+    CHECK(zsock_recv(fd, buf, sizeof buf, 0) == 0);
+    const std::string out = srv.proc.output();
+    INFO(out);
+    CHECK(trace_received_close_notify(out));
+    CHECK(out.find("unexpected eof") == std::string::npos);
+    CHECK(out.find("ERROR") == std::string::npos);
+}

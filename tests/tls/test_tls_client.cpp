@@ -579,3 +579,28 @@ TEST_CASE(
     CHECK(out.find("unexpected eof") == std::string::npos);
     CHECK(out.find("ERROR") == std::string::npos);
 }
+
+TEST_CASE("client: IPPROTO_TLS_1_1 and _1_0 set the minimum version; TLS_1_2 refuses TLS 1.1") {
+    add_standard_credentials();
+    // A server that speaks TLS 1.1 only (SECLEVEL 0: OpenSSL 3 refuses TLS 1.1 otherwise).
+    s_server srv(
+        cat(server_cert_args(),
+            std::vector<std::string>{"-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0", "-trace"}));
+    auto attempt = [&](int proto, const std::string &line) {
+        fd_guard fd(zsock_socket(AF_INET, SOCK_STREAM, proto));
+        REQUIRE(fd >= 0);
+        sec_tag_t tags[] = {tag_ca};
+        REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags, sizeof tags) == 0);
+        REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, "localhost", 10) == 0);
+        sockaddr_in a = zsock_test::loopback4(srv.port);
+        if (zsock_connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0) return errno;
+        if (!send_all(fd, line + "\n")) return EIO;
+        return srv.proc.wait_output(line) ? 0 : ETIMEDOUT;
+    };
+    CHECK(attempt(IPPROTO_TLS_1_2, "over 1.2") == ECONNABORTED);
+    CHECK(attempt(IPPROTO_TLS_1_1, "over 1.1") == 0);
+    CHECK(attempt(IPPROTO_TLS_1_0, "over 1.0") == 0);
+    // The session really is TLS 1.1: s_server's ServerHello says so.
+    INFO(srv.proc.output());
+    CHECK(srv.proc.output().find("server_version=0x302 (TLS 1.1)") != std::string::npos);
+}

@@ -201,7 +201,7 @@ TEST_CASE("server: ALPN, with the agreed protocol visible on both sides") {
     CHECK(std::string(got[1]) == "zsock/1");
 }
 
-TEST_CASE("server: session resumption through the server cache") {
+TEST_CASE("server: session resumption through the server cache, and its purge") {
     add_standard_credentials();
     uint16_t port = 0;
     fd_guard l(tls_listener({tag_server}, &port));
@@ -226,6 +226,14 @@ TEST_CASE("server: session resumption through the server cache") {
     std::string second = one({"-sess_in", sess, "-no_ticket"}, &reused);
     CHECK(second.find("Reused, TLSv1.2") != std::string::npos);
     CHECK(reused == 1);
+    // TLS_SESSION_CACHE_PURGE (on any TLS socket) empties the server cache too: the same saved
+    // session is offered again and refused, and a full handshake follows.
+    fd_guard purger(zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS_1_2));
+    REQUIRE(purger >= 0);
+    REQUIRE(zsock_setsockopt(purger, SOL_TLS, TLS_SESSION_CACHE_PURGE, nullptr, 0) == 0);
+    std::string third = one({"-sess_in", sess, "-no_ticket"}, &reused);
+    CHECK(third.find("New, TLSv1.2") != std::string::npos);
+    CHECK(reused == 0);
 }
 
 TEST_CASE("server: 16 MiB from s_client, checksummed") {

@@ -1,7 +1,8 @@
 // DTLS 1.2: zsock client against `openssl s_server -dtls1_2`, zsock server against `openssl
 // s_client -dtls1_2` (cookie exchange included), zsock on both ends for several peers, idle
 // expiry, retransmission timing, MSG_TRUNC and the sendmsg EMSGSIZE rule; timers that run under
-// poll(-1) alone (a lost flight resent, an idle session expired).
+// poll(-1) alone (a lost flight resent, an idle session expired); hostile datagrams that a server
+// must drop (the asan preset checks that nothing leaks on these paths).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include <zsock/posix.h>
 
 #include "support/zsock_test.hpp"
+#include "tls/tls_socket.hpp"
 #include "tls_support.hpp"
 
 using namespace tls_test;
@@ -525,4 +527,135 @@ TEST_CASE("dtls: under poll(-1) alone, a server expires an idle session") {
     CHECK(c.output().find("closed") != std::string::npos);
     CHECK(zsock_sendto(s, "x", 1, 0, reinterpret_cast<sockaddr *>(&from), fl) == -1);
     CHECK(errno == ENOTCONN);
+}
+
+namespace {
+
+// How many peer sessions a DTLS server holds (handshaking or established).
+size_t server_sessions(int fd) {
+    auto *t =
+        static_cast<zsock::tls::tls_socket *>(zsock_fd_get_obj(fd, &zsock::tls::tls_vtable, 0));
+    REQUIRE(t != nullptr);
+    std::lock_guard lock(t->mu);
+    return t->peers.size();
+}
+
+std::string bytes(std::initializer_list<int> b, size_t pad = 0, int fill = 0x41) {
+    std::string s;
+    for (int x : b)
+        s.push_back(static_cast<char>(x));
+    s.append(pad, static_cast<char>(fill));
+    return s;
+}
+
+// A plain kernel UDP socket on 127.0.0.1:port (0: any), SO_REUSEPORT when asked.
+int raw_udp(uint16_t port = 0, bool reuse = false) {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    int one = 1;
+    if (reuse) REQUIRE(::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0);
+    sockaddr_in a = zsock_test::loopback4(port);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
+    return fd;
+}
+
+} // namespace
+
+TEST_CASE("dtls: hostile datagrams from a stranger open no session; the server works on") {
+    add_standard_credentials();
+    uint16_t port = 0;
+    fd_guard s(dtls_server(&port));
+    fd_guard evil(raw_udp());
+    sockaddr_in to = zsock_test::loopback4(port), me{};
+    socklen_t ml = sizeof me;
+    REQUIRE(::getsockname(evil, reinterpret_cast<sockaddr *>(&me), &ml) == 0);
+    // DTLS 1.2 record header: type, version fe fd, epoch (2), sequence (6), length (2).
+    const std::string hostile[] = {
+        "garbage instead of a ClientHello",
+        std::string(),
+        // a handshake record header alone, claiming 16 KiB
+        bytes({22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x00}),
+        // a ClientHello record cut short: the header claims 0xc0 bytes, 16 follow
+        bytes({22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0,    0,    0,    0xc0, 1, 0,
+               0,  0xb4, 0,    0, 0, 0, 0, 0, 0, 0xb4, 0xfe, 0xfd, 0,    0}),
+        // a whole record holding a ClientHello fragment that claims more than it carries
+        bytes({22, 0xfe, 0xfd, 0, 0, 0, 0, 0,    0,    0,    0, 0, 20, 1, 0, 0, 0xb4,
+               0,  0,    0,    0, 0, 0, 0, 0xb4, 0xfe, 0xfd, 0, 0, 0,  0, 0, 0}),
+        // a ClientHello whose body is noise
+        bytes(
+            {22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 1, 0, 0, 88, 0, 0, 0, 0, 0, 0, 0, 88},
+            88, 0xee),
+        // application data and an alert from an address that never handshook
+        bytes({23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 1, 0, 32}, 32),
+        bytes({21, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 2, 40}),
+        // the largest datagram, starting like a handshake record
+        bytes({22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 65000, 0x16),
+    };
+    int i = 0;
+    for (const std::string &d : hostile) {
+        INFO("hostile datagram " << i++);
+        REQUIRE(::sendto(evil, d.data(), d.size(), 0, reinterpret_cast<sockaddr *>(&to),
+                         sizeof to) == static_cast<ssize_t>(d.size()));
+        zsock_pollfd p{s, POLLIN, 0};
+        CHECK(zsock_poll(&p, 1, 50) == 0); // handled inside poll; nothing for the user
+        char buf[64];
+        CHECK(zsock_recvfrom(s, buf, sizeof buf, MSG_DONTWAIT, nullptr, nullptr) == -1);
+        CHECK(errno == EAGAIN);
+        CHECK(server_sessions(s) == 0);
+        CHECK(zsock_sendto(s, "x", 1, 0, reinterpret_cast<sockaddr *>(&me), ml) == -1);
+        CHECK(errno == ENOTCONN);
+    }
+    // A real client is served as if nothing happened.
+    const pki &p = the_pki();
+    child c({"openssl", "s_client", "-dtls1_2", "-connect", "127.0.0.1:" + std::to_string(port),
+             "-CAfile", p.path("ca.pem"), "-servername", "localhost", "-verify_return_error"});
+    c.write_stdin("after the noise\n");
+    timeval tv{10, 0};
+    REQUIRE(zsock_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+    char buf[64];
+    ssize_t n = zsock_recvfrom(s, buf, sizeof buf, 0, nullptr, nullptr);
+    REQUIRE(n == 16);
+    CHECK(std::string(buf, 16) == "after the noise\n");
+    CHECK(server_sessions(s) == 1);
+}
+
+TEST_CASE("dtls: hostile datagrams from an established peer's address leave its session alone") {
+    add_standard_credentials();
+    echo_server srv;
+    // The client's transport and the hostile socket share one address (SO_REUSEPORT): the
+    // server cannot tell their datagrams apart by sender. The kernel delivers the server's
+    // replies to the connected socket (the client's).
+    const uint16_t shared = free_port(SOCK_DGRAM);
+    fd_guard c(dtls_socket(TLS_DTLS_ROLE_CLIENT, {tag_ca}));
+    int one = 1;
+    REQUIRE(zsock_setsockopt(c, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0);
+    sockaddr_in mine = zsock_test::loopback4(shared);
+    REQUIRE(zsock_bind(c, reinterpret_cast<sockaddr *>(&mine), sizeof mine) == 0);
+    REQUIRE(connect_to(c, srv.port) == 0);
+    timeval tv{5, 0}; // a broken session fails the test instead of hanging it
+    REQUIRE(zsock_setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+    char buf[64];
+    REQUIRE(zsock_send(c, "one", 3, 0) == 3);
+    REQUIRE(zsock_recv(c, buf, sizeof buf, 0) == 3);
+    fd_guard evil(raw_udp(shared, true));
+    sockaddr_in to = zsock_test::loopback4(srv.port);
+    const std::string hostile[] = {
+        "garbage from the peer's address",
+        std::string(),
+        // an application record header claiming more than follows
+        bytes({23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 1, 0}, 10),
+        // a whole application record in the current epoch with a bad MAC
+        bytes({23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0x10, 0, 0, 48}, 48, 0x5a),
+        // a fatal alert in the clear, in the current epoch (no MAC)
+        bytes({21, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0x10, 1, 0, 2, 2, 20}),
+    };
+    for (const std::string &d : hostile)
+        REQUIRE(::sendto(evil, d.data(), d.size(), 0, reinterpret_cast<sockaddr *>(&to),
+                         sizeof to) == static_cast<ssize_t>(d.size()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // the server reads them all
+    REQUIRE(zsock_send(c, "two", 3, 0) == 3);
+    ssize_t n = zsock_recv(c, buf, sizeof buf, 0);
+    REQUIRE(n == 3);
+    CHECK(std::string(buf, 3) == "two");
+    CHECK(srv.served == 2);
 }

@@ -163,6 +163,9 @@ int tls_poll_update(void *obj, short events, short krevents, short *revents) {
 
 int tls_poll_deadline(void *obj, int64_t *monotonic_ns) {
     auto &t = *static_cast<tls_socket *>(obj);
+    // A TLS stream has no timer of its own: no lock for it on poll's path (the transport and its
+    // vtable are fixed when the socket is made).
+    if (!t.is_dtls() && !t.ivt->poll.deadline) return 0;
     std::lock_guard lock(t.mu);
     deadline d = t.is_dtls() ? dtls_poll_deadline(t) : std::nullopt;
     int64_t inner = 0;

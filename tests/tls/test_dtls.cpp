@@ -659,3 +659,42 @@ TEST_CASE("dtls: hostile datagrams from an established peer's address leave its 
     CHECK(std::string(buf, 3) == "two");
     CHECK(srv.served == 2);
 }
+
+TEST_CASE("dtls: a ClientHello without a cookie gets a HelloVerifyRequest and leaves no state") {
+    add_standard_credentials();
+    // A real ClientHello, caught from a zsock client that talks to a silent UDP socket.
+    fd_guard sink(raw_udp());
+    sockaddr_in sa{};
+    socklen_t sl = sizeof sa;
+    REQUIRE(::getsockname(sink, reinterpret_cast<sockaddr *>(&sa), &sl) == 0);
+    fd_guard cl(dtls_socket(TLS_DTLS_ROLE_CLIENT, {tag_ca}));
+    REQUIRE(zsock_fcntl(cl, F_SETFL, zsock_fcntl(cl, F_GETFL) | O_NONBLOCK) == 0);
+    REQUIRE(connect_to(cl, ntohs(sa.sin_port)) == EINPROGRESS);
+    std::string hello(2048, '\0');
+    pollfd pf{sink, POLLIN, 0};
+    REQUIRE(::poll(&pf, 1, 5000) == 1);
+    ssize_t hn = ::recv(sink, hello.data(), hello.size(), 0);
+    REQUIRE(hn > 25);
+    hello.resize(static_cast<size_t>(hn));
+    REQUIRE(hello[0] == 22); // handshake record
+    REQUIRE(hello[13] == 1); // ClientHello
+    // Replayed from an address the server has never seen, it is answered statelessly.
+    uint16_t port = 0;
+    fd_guard s(dtls_server(&port));
+    fd_guard peer(raw_udp());
+    sockaddr_in to = zsock_test::loopback4(port);
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(::sendto(peer, hello.data(), hello.size(), 0, reinterpret_cast<sockaddr *>(&to),
+                         sizeof to) == hn);
+        zsock_pollfd zp{s, POLLIN, 0};
+        CHECK(zsock_poll(&zp, 1, 100) == 0); // handled inside poll, nothing for the user
+        CHECK(server_sessions(s) == 0);
+        std::string reply(2048, '\0');
+        pollfd rp{peer, POLLIN, 0};
+        REQUIRE(::poll(&rp, 1, 2000) == 1);
+        ssize_t rn = ::recv(peer, reply.data(), reply.size(), 0);
+        REQUIRE(rn > 25);
+        CHECK(reply[0] == 22);                             // a handshake record
+        CHECK(static_cast<unsigned char>(reply[13]) == 3); // HelloVerifyRequest
+    }
+}

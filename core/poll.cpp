@@ -6,8 +6,11 @@
 // TLS socket holding decrypted bytes, and what to wait for on its kernel descriptor; after the
 // kernel wait it turns the kernel's revents into its own (update). When an object woke but has
 // nothing for the user (a TLS record with no application data), the poll waits again for the
-// time that is left.
+// time that is left. An object with a timer of its own (a DTLS retransmission or idle expiry)
+// reports its deadline, and the kernel wait ends by then, so that the next round's prepare does
+// the timed work even under poll(-1).
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <poll.h>
@@ -45,7 +48,7 @@ long nofile_limit() noexcept {
 }
 
 struct poll_slot {
-    fd_ref ref;        // held across the wait so that update() sees the same object
+    fd_ref ref; // held across the wait so that update() sees the same object
     bool hooked = false;
     bool ready_now = false;
 };
@@ -69,6 +72,8 @@ long hooked_poll(zsock_pollfd *fds, long nfds, int timeout_ms) noexcept {
     const auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms);
     for (;;) {
         long ready = 0;
+        bool hook_timer = false;
+        int64_t hook_ns = 0; // the earliest deadline a hooked object asked for (CLOCK_MONOTONIC)
         for (long i = 0; i < nfds; ++i) {
             kfds[i] = fds[i];
             kfds[i].revents = 0;
@@ -76,13 +81,15 @@ long hooked_poll(zsock_pollfd *fds, long nfds, int timeout_ms) noexcept {
             slots[i] = poll_slot{};
             if (fds[i].fd < 0) continue;
             switch (fd_lookup(fds[i].fd, &slots[i].ref)) {
-            case lookup::not_ours: continue; // the kernel polls it as it is
+            case lookup::not_ours:
+                continue; // the kernel polls it as it is
             case lookup::closed:
                 fds[i].revents = POLLNVAL;
                 kfds[i].fd = -1;
                 ++ready;
                 continue;
-            case lookup::found: break;
+            case lookup::found:
+                break;
             }
             const auto &hooks = slots[i].ref->vtable->poll;
             if (!hooks.prepare) {
@@ -100,16 +107,35 @@ long hooked_poll(zsock_pollfd *fds, long nfds, int timeout_ms) noexcept {
                 ++ready;
             } else {
                 kfds[i].events = kev;
+                int64_t ns = 0;
+                if (hooks.deadline && hooks.deadline(slots[i].ref->obj, &ns) > 0 &&
+                    (!hook_timer || ns < hook_ns)) {
+                    hook_timer = true;
+                    hook_ns = ns;
+                }
             }
         }
 
         int wait_ms = 0;
+        bool cut_by_hook = false; // the wait ends early for an object's timer, not the caller's
         if (!ready) {
+            const auto now = clock::now();
             if (timeout_ms < 0) {
                 wait_ms = -1;
             } else {
-                auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
+                auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
                 wait_ms = left.count() > 0 ? static_cast<int>(left.count()) : 0;
+            }
+            if (hook_timer) {
+                // steady_clock is CLOCK_MONOTONIC on Linux, the hooks' clock. At least 1 ms, so
+                // that a hook whose time has just come cannot make this loop spin.
+                auto due = clock::time_point(std::chrono::nanoseconds(hook_ns));
+                auto in = std::chrono::ceil<std::chrono::milliseconds>(due - now).count();
+                int hook_ms = in < 1 ? 1 : (in > 0x7fffffff ? 0x7fffffff : static_cast<int>(in));
+                if (wait_ms < 0 || hook_ms < wait_ms) {
+                    wait_ms = hook_ms;
+                    cut_by_hook = true;
+                }
             }
         }
         long n = kernel_poll(kfds, static_cast<unsigned long>(nfds), wait_ms);
@@ -125,7 +151,7 @@ long hooked_poll(zsock_pollfd *fds, long nfds, int timeout_ms) noexcept {
             if (slots[i].hooked) {
                 short rev = 0;
                 int r = slots[i].ref->vtable->poll.update(slots[i].ref->obj, fds[i].events,
-                                                         kfds[i].revents, &rev);
+                                                          kfds[i].revents, &rev);
                 if (r < 0 && r != -EAGAIN) return r;
                 fds[i].revents = r == -EAGAIN ? 0 : rev;
             } else {
@@ -133,8 +159,9 @@ long hooked_poll(zsock_pollfd *fds, long nfds, int timeout_ms) noexcept {
             }
             count += fds[i].revents != 0;
         }
-        if (count > 0 || wait_ms == 0) return count;
-        // Only spurious wake-ups: wait again with the time that is left.
+        if (count > 0 || (wait_ms == 0 && !cut_by_hook)) return count;
+        // Only spurious wake-ups, or an object's timer came due: run the round again (prepare
+        // does the timed work) and wait for the time that is left.
     }
 }
 
@@ -143,7 +170,8 @@ long hooked_poll(zsock_pollfd *fds, long nfds, int timeout_ms) noexcept {
 long fd_poll(zsock_pollfd *fds, long nfds, int timeout_ms) noexcept {
     // The kernel checks nfds against RLIMIT_NOFILE itself (a negative count becomes huge), and
     // the array's pointer.
-    if (fd_hooked_count() == 0) return kernel_poll(fds, static_cast<unsigned long>(nfds), timeout_ms);
+    if (fd_hooked_count() == 0)
+        return kernel_poll(fds, static_cast<unsigned long>(nfds), timeout_ms);
     if (nfds < 0 || nfds > nofile_limit()) return -EINVAL;
     // The hooked path works on a copy taken and given back through the kernel, so that a bad
     // array is EFAULT, as from poll(2), and never a crash in here.
@@ -165,7 +193,8 @@ long fd_poll(zsock_pollfd *fds, long nfds, int timeout_ms) noexcept {
 }
 
 long fd_poll_own(zsock_pollfd *fds, long nfds, int timeout_ms) noexcept {
-    if (fd_hooked_count() == 0) return kernel_poll(fds, static_cast<unsigned long>(nfds), timeout_ms);
+    if (fd_hooked_count() == 0)
+        return kernel_poll(fds, static_cast<unsigned long>(nfds), timeout_ms);
     return hooked_poll(fds, nfds, timeout_ms);
 }
 

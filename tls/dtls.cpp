@@ -557,6 +557,15 @@ int dtls_poll_prepare(tls_socket &t, short events, short *kevents) {
     return dtls_ask(t, events, POLLIN, kevents);
 }
 
+deadline dtls_poll_deadline(tls_socket &t) {
+    if (t.error) return std::nullopt;
+    if (is_server(t)) return next_service(t); // what service_sessions() in prepare acts on
+    // A client's handshake: prepare's advance() lets mbedTLS see its timer expire, and it resends
+    // the last flight (or gives up with ETIMEDOUT). An established session runs no timer.
+    if (t.sess && t.sess->ph == phase::handshaking) return t.sess->timer.expiry();
+    return std::nullopt;
+}
+
 int dtls_poll_update(tls_socket &t, short events, short krevents, short *revents) {
     std::lock_guard lock(t.mu);
     if (t.error) {

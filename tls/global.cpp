@@ -82,6 +82,21 @@ void *cookie_ctx() {
     return c->ok ? &c->ctx : nullptr;
 }
 
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+int server_cache_get(void *, const unsigned char *id, std::size_t id_len,
+                     mbedtls_ssl_session *session) {
+    server_cache &c = scache();
+    std::lock_guard lock(c.mu);
+    return mbedtls_ssl_cache_get(c.cache.get(), id, id_len, session);
+}
+
+int server_cache_set(void *, const unsigned char *id, std::size_t id_len,
+                     const mbedtls_ssl_session *session) {
+    server_cache &c = scache();
+    std::lock_guard lock(c.mu);
+    return mbedtls_ssl_cache_set(c.cache.get(), id, id_len, session);
+}
+#else
 int server_cache_get(void *, mbedtls_ssl_session *session) {
     server_cache &c = scache();
     std::lock_guard lock(c.mu);
@@ -93,6 +108,7 @@ int server_cache_set(void *, const mbedtls_ssl_session *session) {
     std::lock_guard lock(c.mu);
     return mbedtls_ssl_cache_set(c.cache.get(), session);
 }
+#endif
 
 void server_cache_purge() {
     server_cache &c = scache();

@@ -105,6 +105,23 @@ inline int pk_parse_key(mbedtls_pk_context *pk, const unsigned char *key, size_t
 #endif
 }
 
+/// Whether ret is mbedTLS's answer to a malformed or unwelcome handshake message after the
+/// handshake (a renegotiation attempt, a bad version): a protocol violation by the peer. 2.28 has
+/// the BAD_HS_ range; 3.x replaced it with codes named after the alert they send.
+constexpr bool is_bad_handshake_message(int ret) noexcept {
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    return ret == MBEDTLS_ERR_SSL_DECODE_ERROR || ret == MBEDTLS_ERR_SSL_ILLEGAL_PARAMETER ||
+           ret == MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE ||
+           ret == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION ||
+           ret == MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION || ret == MBEDTLS_ERR_SSL_BAD_CERTIFICATE ||
+           ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE;
+#else
+    return ret == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION ||
+           ret == MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED ||
+           (ret <= MBEDTLS_ERR_SSL_BAD_HS_CLIENT_HELLO && ret >= MBEDTLS_ERR_SSL_BAD_HS_FINISHED);
+#endif
+}
+
 inline int ciphersuite_id_used(const mbedtls_ssl_context *ssl) noexcept {
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
     return mbedtls_ssl_get_ciphersuite_id_from_ssl(ssl);

@@ -273,8 +273,6 @@ int map_data_error(const tls_session &s, int ret) noexcept {
     case MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE:
     case MBEDTLS_ERR_SSL_UNEXPECTED_RECORD:
     case MBEDTLS_ERR_SSL_COUNTER_WRAPPING:
-    case MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED:
-    case MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION:
     // mbedTLS 2.28's answer to a record header announcing more than a record may hold.
     case MBEDTLS_ERR_SSL_BAD_INPUT_DATA:
         return -ECONNABORTED;
@@ -282,9 +280,8 @@ int map_data_error(const tls_session &s, int ret) noexcept {
         break;
     }
     if (is_alloc_failure(ret)) return -ENOMEM;
-    // The BAD_HS_ range: a handshake message where none belongs (renegotiation attempts).
-    if (ret <= MBEDTLS_ERR_SSL_BAD_HS_CLIENT_HELLO && ret >= MBEDTLS_ERR_SSL_BAD_HS_FINISHED)
-        return -ECONNABORTED;
+    // A handshake message where none belongs (renegotiation attempts), a bad version.
+    if (is_bad_handshake_message(ret)) return -ECONNABORTED;
     return -EIO;
 }
 

@@ -9,6 +9,9 @@
 // poll also moves nonblocking handshakes on, flushes a record send() left half-written, and
 // finishes a nonblocking shutdown() whose close_notify had to wait for the transport.
 //
+// A DTLS socket also reports when its timers need poll's next round (tls_poll_deadline): a
+// handshake's retransmission, a server session's idle expiry.
+//
 // The hooks compose with the transport's: a transport with hooks of its own (sim0) is asked what
 // to wait for and may be ready without a kernel event; its answer, in its own terms, is what the
 // TLS rules above read (transport_prepare / transport_update).
@@ -156,6 +159,23 @@ int tls_poll_update(void *obj, short events, short krevents, short *revents) {
     short kr = 0;
     if (int r = transport_update(t, krevents, &kr); r < 0) return r;
     return update_locked(t, events, kr, revents);
+}
+
+int tls_poll_deadline(void *obj, int64_t *monotonic_ns) {
+    auto &t = *static_cast<tls_socket *>(obj);
+    // A TLS stream has no timer of its own: no lock for it on poll's path (the transport and its
+    // vtable are fixed when the socket is made).
+    if (!t.is_dtls() && !t.ivt->poll.deadline) return 0;
+    std::lock_guard lock(t.mu);
+    deadline d = t.is_dtls() ? dtls_poll_deadline(t) : std::nullopt;
+    int64_t inner = 0;
+    if (t.ivt->poll.deadline && t.ivt->poll.deadline(t.inner, &inner) > 0)
+        d = earliest(d, clock::time_point(std::chrono::nanoseconds(inner)));
+    if (!d) return 0;
+    // steady_clock counts CLOCK_MONOTONIC on Linux, the clock of the hook's contract.
+    *monotonic_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(d->time_since_epoch()).count();
+    return 1;
 }
 
 } // namespace zsock::tls

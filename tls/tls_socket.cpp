@@ -233,7 +233,7 @@ const zsock_socket_vtable tls_vtable = {
     tls_recvmsg,
     t_getpeername,
     t_getsockname,
-    {tls_poll_prepare, tls_poll_update},
+    {tls_poll_prepare, tls_poll_update, tls_poll_deadline},
 };
 
 tls_socket *wrap_transport(int fd, int family, int type, int proto, int *err) {

@@ -242,6 +242,9 @@ ssize_t dtls_sendmsg(tls_socket &t, const msghdr *msg, int flags);
 int dtls_connect(tls_socket &t, const sockaddr *addr, socklen_t len);
 int dtls_poll_prepare(tls_socket &t, short events, short *kevents);
 int dtls_poll_update(tls_socket &t, short events, short krevents, short *revents);
+/// When a DTLS socket's timers need poll to run its hooks again, with no datagram arriving: a
+/// handshake's retransmission timer, a server session's idle expiry (nullopt: none). Needs t.mu.
+deadline dtls_poll_deadline(tls_socket &t);
 
 // ---- tls_options.cpp ---------------------------------------------------------------------------
 
@@ -252,6 +255,7 @@ int tls_getsockopt(void *obj, int level, int name, void *val, socklen_t *len);
 
 int tls_poll_prepare(void *obj, short events, short *kevents);
 int tls_poll_update(void *obj, short events, short krevents, short *revents);
+int tls_poll_deadline(void *obj, int64_t *monotonic_ns);
 
 /// The transport's own poll hooks, composed under TLS's (a plain kernel transport has none):
 /// asks it about kev, which update will hand back. > 0: ready now with those events (no kernel

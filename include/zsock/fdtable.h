@@ -89,11 +89,19 @@ struct zsock_fd_vtable {
  *   0:       *revents is the answer, given the kernel's revents for the descriptor;
  *   -EAGAIN: woke up but nothing is ready for the user (e.g. a TLS record without application
  *            data): the poll waits again with the remaining time if nothing else is ready.
+ * deadline(obj, &monotonic_ns) (optional, may be NULL even when prepare is set):
+ *   asked right after prepare answered 0. Returns 1 with *monotonic_ns = the CLOCK_MONOTONIC time
+ *   (nanoseconds) by which the object needs its hooks to run again even if its descriptor stays
+ *   quiet (a DTLS retransmission or idle-session timer), or 0 when it has no such time.
+ *   zsock_poll and zsock_select wait no longer than the earliest such time and then run the
+ *   round again (prepare does the timed work: it resends, expires, and may answer ready); the
+ *   caller's own timeout is unchanged. The coroutine engines do not ask it (see the README).
  * An object with NULL hooks is polled as a plain kernel descriptor.
  */
 struct zsock_poll_vtable {
     int (*prepare)(void *obj, short events, short *kevents);
     int (*update)(void *obj, short events, short krevents, short *revents);
+    int (*deadline)(void *obj, int64_t *monotonic_ns);
 };
 
 /** Socket operations, Zephyr's socket_op_vtable, plus the poll hooks. */
@@ -107,8 +115,8 @@ struct zsock_socket_vtable {
     int (*accept)(void *obj, struct sockaddr *addr, socklen_t *addrlen, int flags);
     ssize_t (*sendto)(void *obj, const void *buf, size_t len, int flags,
                       const struct sockaddr *dest_addr, socklen_t addrlen);
-    ssize_t (*recvfrom)(void *obj, void *buf, size_t max_len, int flags,
-                        struct sockaddr *src_addr, socklen_t *addrlen);
+    ssize_t (*recvfrom)(void *obj, void *buf, size_t max_len, int flags, struct sockaddr *src_addr,
+                        socklen_t *addrlen);
     int (*getsockopt)(void *obj, int level, int optname, void *optval, socklen_t *optlen);
     int (*setsockopt)(void *obj, int level, int optname, const void *optval, socklen_t optlen);
     ssize_t (*sendmsg)(void *obj, const struct msghdr *msg, int flags);

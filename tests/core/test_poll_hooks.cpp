@@ -5,10 +5,15 @@
 //  - update() == -EAGAIN: a wake-up with nothing for the user; the poll waits again for the time
 //    that is left (not the whole timeout again);
 //  - prepare() < 0 fails the whole call;
+//  - deadline(): the wait ends by an object's own deadline and prepare runs again, even with no
+//    timeout; the caller's timeout is never extended, and a deadline that leads nowhere does not
+//    make the call spin;
 //  - hooked objects, native sockets, pipes, negative and closed fds mix in one poll and one select.
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <unistd.h>
 
@@ -295,4 +300,90 @@ TEST_CASE("hooks: fcntl and ioctl reach the object; F_GETFD/F_SETFD stay on the 
     errno = 0;
     CHECK(zsock_listen(h.obj.fd, 1) == -1);
     CHECK(errno == EOPNOTSUPP);
+}
+
+namespace {
+
+int64_t monotonic_ns_in(int ms) {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec * 1000000000LL + now.tv_nsec + ms * 1000000LL;
+}
+
+// Signals `o` once if the test has not finished within `ms`: a poll(-1) that ignores deadlines
+// then ends (late, which the test reports) instead of hanging.
+struct watchdog {
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false;
+    std::thread th;
+    watchdog(user_object &o, int ms)
+        : th([this, &o, ms] {
+              std::unique_lock lock(m);
+              if (!cv.wait_for(lock, std::chrono::milliseconds(ms), [&] { return done; }))
+                  o.signal();
+          }) {}
+    ~watchdog() {
+        {
+            std::lock_guard lock(m);
+            done = true;
+        }
+        cv.notify_all();
+        th.join();
+    }
+};
+
+} // namespace
+
+TEST_CASE("hooks: an object's deadline ends poll(-1) and select(NULL) so that prepare runs again") {
+    opened_object h;
+    REQUIRE(h.obj.fd >= 0);
+    watchdog late(h.obj, 3000);
+    h.obj.due_ns = monotonic_ns_in(100);
+    zsock_pollfd fd{h.obj.fd, POLLIN, 0};
+    auto t0 = clock::now();
+    CHECK(zsock_poll(&fd, 1, -1) == 1); // nothing ever signals the descriptor
+    CHECK(fd.revents == POLLIN);
+    CHECK(ms_since(t0) >= 95);
+    CHECK(ms_since(t0) < 2000);
+    CHECK(h.obj.prepares >= 2);
+    CHECK(h.obj.deadlines >= 1);
+
+    h.obj.due_ns = monotonic_ns_in(100);
+    zsock_fd_set r;
+    ZSOCK_FD_ZERO(&r);
+    ZSOCK_FD_SET(h.obj.fd, &r);
+    t0 = clock::now();
+    CHECK(zsock_select(h.obj.fd + 1, &r, nullptr, nullptr, nullptr) == 1);
+    CHECK(ZSOCK_FD_ISSET(h.obj.fd, &r));
+    CHECK(ms_since(t0) >= 95);
+    CHECK(ms_since(t0) < 2000);
+}
+
+TEST_CASE("hooks: a deadline never extends the caller's timeout, nor makes the call spin") {
+    opened_object h;
+    REQUIRE(h.obj.fd >= 0);
+    zsock_pollfd fd{h.obj.fd, POLLIN, 0};
+    SECTION("a later deadline: the caller's timeout wins") {
+        h.obj.due_ns = monotonic_ns_in(5000);
+        auto t0 = clock::now();
+        CHECK(zsock_poll(&fd, 1, 50) == 0);
+        CHECK(ms_since(t0) >= 45);
+        CHECK(ms_since(t0) < 2000);
+    }
+    SECTION("a deadline that has passed and leads nowhere: waits of at least 1 ms") {
+        h.obj.due_ns = monotonic_ns_in(-10);
+        h.obj.timer_acts = false;
+        auto t0 = clock::now();
+        CHECK(zsock_poll(&fd, 1, 50) == 0);
+        CHECK(ms_since(t0) >= 45);
+        CHECK(h.obj.prepares <= 60); // about one round per millisecond, not a busy loop
+    }
+    SECTION("a zero timeout stays a zero timeout") {
+        h.obj.due_ns = monotonic_ns_in(100);
+        auto t0 = clock::now();
+        CHECK(zsock_poll(&fd, 1, 0) == 0);
+        CHECK(ms_since(t0) < 50);
+        CHECK(h.obj.prepares == 1);
+    }
 }

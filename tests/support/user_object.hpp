@@ -17,6 +17,7 @@
 #include <mutex>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zsock/fdtable.h>
@@ -31,9 +32,14 @@ struct user_object {
     std::atomic<int> spurious{0};         // update() swallows this many wake-ups with -EAGAIN
     std::atomic<int> prepare_error{0};    // prepare() fails with -prepare_error
     std::atomic<bool> nonblocking{false}; // O_NONBLOCK as F_GETFL/F_SETFL/FIONBIO see it
+    // A timer of the object's own (like a DTLS retransmission): the deadline hook reports due_ns
+    // (CLOCK_MONOTONIC; 0: no timer), and prepare() answers POLLIN once it has passed, unless
+    // timer_acts is false (a hook whose deadline never leads anywhere).
+    std::atomic<int64_t> due_ns{0};
+    std::atomic<bool> timer_acts{true};
 
     // Counters the test reads.
-    std::atomic<int> prepares{0}, updates{0}, eagains{0}, closes{0}, wakes{0};
+    std::atomic<int> prepares{0}, updates{0}, eagains{0}, closes{0}, wakes{0}, deadlines{0};
 
     // recvfrom gate: while closed, recvfrom blocks (like a blocked recv) until open_gate() or a
     // WAKE_BLOCKED from zsock_close(); it then answers gate_result.
@@ -128,8 +134,21 @@ struct user_object {
         o->prepares.fetch_add(1);
         if (int e = o->prepare_error.load()) return -e;
         if (o->ready_now && (events & POLLIN)) return POLLIN;
+        if (int64_t due = o->due_ns.load(); due && o->timer_acts && (events & POLLIN)) {
+            timespec now{};
+            ::clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec * 1000000000LL + now.tv_nsec >= due) return POLLIN;
+        }
         *kevents = events;
         return 0;
+    }
+    static int v_deadline(void *obj, int64_t *ns) {
+        user_object *o = self(obj);
+        o->deadlines.fetch_add(1);
+        int64_t due = o->due_ns.load();
+        if (!due) return 0;
+        *ns = due;
+        return 1;
     }
     static int v_update(void *obj, short events, short krevents, short *revents) {
         user_object *o = self(obj);
@@ -161,7 +180,7 @@ struct user_object {
             nullptr, // recvmsg
             nullptr, // getpeername
             nullptr, // getsockname
-            {v_prepare, v_update},
+            {v_prepare, v_update, v_deadline},
         };
         return &vt;
     }

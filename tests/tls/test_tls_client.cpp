@@ -1,6 +1,6 @@
 // zsock TLS 1.2 client against `openssl s_server`: credentials in PEM and DER, verification
 // failures with their errno and TLS_CERT_VERIFY_RESULT, PSK, ALPN, session resumption, a 16 MiB
-// transfer each way, close_notify, and the options a connected client reports.
+// transfer each way, close_notify, SNI, and the options a connected client reports.
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -529,4 +529,78 @@ TEST_CASE("client: TLS_SESSION_CACHE_PURGE forgets saved sessions") {
     fd_guard purger(zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS_1_2));
     REQUIRE(zsock_setsockopt(purger, SOL_TLS, TLS_SESSION_CACHE_PURGE, nullptr, 0) == 0);
     CHECK(connect_reused() == 0);
+}
+
+TEST_CASE("client: TLS_HOSTNAME is sent as SNI; without it the server picks another certificate") {
+    add_standard_credentials();
+    const pki &p = the_pki();
+    // The default certificate comes from a CA nobody trusts; only a ClientHello naming
+    // "localhost" gets the good one.
+    s_server srv(
+        cat(server_cert_args("rogue.pem", "rogue.key"),
+            std::vector<std::string>{"-servername", "localhost", "-cert2", p.path("server.pem"),
+                                     "-key2", p.path("server.key"), "-rev"}));
+    {
+        fd_guard fd(tls_client(srv.port, {tag_ca}, "localhost"));
+        REQUIRE(fd >= 0);
+        CHECK(verify_result(fd) == 0); // the trusted certificate: the server saw the name
+        REQUIRE(send_all(fd, "sni\n"));
+        CHECK(recv_n(fd, 4) == "ins\n");
+    } // s_server serves one connection at a time
+    // TLS_HOSTNAME NULL sends no SNI (and turns the name check off): the rogue certificate.
+    fd_guard fd(zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS_1_2));
+    REQUIRE(fd >= 0);
+    sec_tag_t tags[] = {tag_ca};
+    REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags, sizeof tags) == 0);
+    REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, nullptr, 0) == 0);
+    sockaddr_in a = zsock_test::loopback4(srv.port);
+    CHECK(zsock_connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == -1);
+    CHECK(errno == ECONNABORTED);
+    CHECK((verify_result(fd) & MBEDTLS_X509_BADCERT_NOT_TRUSTED) != 0);
+}
+
+TEST_CASE(
+    "client: shutdown(SHUT_WR) sends close_notify that openssl s_server reads as a clean end") {
+    add_standard_credentials();
+    s_server srv(cat(server_cert_args(), std::vector<std::string>{"-trace"}));
+    fd_guard fd(tls_client(srv.port, {tag_ca}));
+    REQUIRE(fd >= 0);
+    REQUIRE(send_all(fd, "before shutdown\n"));
+    REQUIRE(srv.proc.wait_output("before shutdown"));
+    REQUIRE(zsock_shutdown(fd, SHUT_WR) == 0);
+    // s_server prints DONE for a close_notify and ERROR with "unexpected eof" for a bare FIN;
+    // it then closes its side with its own close_notify, which reads as 0 here.
+    REQUIRE(srv.proc.wait_output("DONE"));
+    char buf[16];
+    CHECK(zsock_recv(fd, buf, sizeof buf, 0) == 0);
+    const std::string out = srv.proc.output();
+    INFO(out);
+    CHECK(trace_received_close_notify(out));
+    CHECK(out.find("unexpected eof") == std::string::npos);
+    CHECK(out.find("ERROR") == std::string::npos);
+}
+
+TEST_CASE("client: IPPROTO_TLS_1_1 and _1_0 set the minimum version; TLS_1_2 refuses TLS 1.1") {
+    add_standard_credentials();
+    // A server that speaks TLS 1.1 only (SECLEVEL 0: OpenSSL 3 refuses TLS 1.1 otherwise).
+    s_server srv(
+        cat(server_cert_args(),
+            std::vector<std::string>{"-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0", "-trace"}));
+    auto attempt = [&](int proto, const std::string &line) {
+        fd_guard fd(zsock_socket(AF_INET, SOCK_STREAM, proto));
+        REQUIRE(fd >= 0);
+        sec_tag_t tags[] = {tag_ca};
+        REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags, sizeof tags) == 0);
+        REQUIRE(zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, "localhost", 10) == 0);
+        sockaddr_in a = zsock_test::loopback4(srv.port);
+        if (zsock_connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0) return errno;
+        if (!send_all(fd, line + "\n")) return EIO;
+        return srv.proc.wait_output(line) ? 0 : ETIMEDOUT;
+    };
+    CHECK(attempt(IPPROTO_TLS_1_2, "over 1.2") == ECONNABORTED);
+    CHECK(attempt(IPPROTO_TLS_1_1, "over 1.1") == 0);
+    CHECK(attempt(IPPROTO_TLS_1_0, "over 1.0") == 0);
+    // The session really is TLS 1.1: s_server's ServerHello says so.
+    INFO(srv.proc.output());
+    CHECK(srv.proc.output().find("server_version=0x302 (TLS 1.1)") != std::string::npos);
 }

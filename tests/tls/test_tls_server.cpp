@@ -1,7 +1,7 @@
 // zsock TLS 1.2 server against `openssl s_client`: server credentials in PEM and DER, clients
 // that reject our certificate (wrong name, untrusted CA, expired), client certificates checked by
-// us, PSK, ALPN, session resumption, 16 MiB each way, close_notify both ways, and a nonblocking
-// listener driven by zsock_poll.
+// us, PSK, ALPN, session resumption, 16 MiB each way, close_notify both ways (shutdown(SHUT_WR)
+// included), and a nonblocking listener driven by zsock_poll.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -201,7 +201,7 @@ TEST_CASE("server: ALPN, with the agreed protocol visible on both sides") {
     CHECK(std::string(got[1]) == "zsock/1");
 }
 
-TEST_CASE("server: session resumption through the server cache") {
+TEST_CASE("server: session resumption through the server cache, and its purge") {
     add_standard_credentials();
     uint16_t port = 0;
     fd_guard l(tls_listener({tag_server}, &port));
@@ -226,6 +226,14 @@ TEST_CASE("server: session resumption through the server cache") {
     std::string second = one({"-sess_in", sess, "-no_ticket"}, &reused);
     CHECK(second.find("Reused, TLSv1.2") != std::string::npos);
     CHECK(reused == 1);
+    // TLS_SESSION_CACHE_PURGE (on any TLS socket) empties the server cache too: the same saved
+    // session is offered again and refused, and a full handshake follows.
+    fd_guard purger(zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS_1_2));
+    REQUIRE(purger >= 0);
+    REQUIRE(zsock_setsockopt(purger, SOL_TLS, TLS_SESSION_CACHE_PURGE, nullptr, 0) == 0);
+    std::string third = one({"-sess_in", sess, "-no_ticket"}, &reused);
+    CHECK(third.find("New, TLSv1.2") != std::string::npos);
+    CHECK(reused == 0);
 }
 
 TEST_CASE("server: 16 MiB from s_client, checksummed") {
@@ -330,4 +338,29 @@ TEST_CASE("server: a nonblocking listener, handshakes driven by zsock_poll") {
     socklen_t len = sizeof suite;
     CHECK(zsock_getsockopt(s, SOL_TLS, TLS_CIPHERSUITE_USED, &suite, &len) == 0);
     CHECK(got == "nonblock\n");
+}
+
+TEST_CASE(
+    "server: shutdown(SHUT_WR) sends close_notify that openssl s_client reads as a clean end") {
+    add_standard_credentials();
+    uint16_t port = 0;
+    fd_guard l(tls_listener({tag_server}, &port));
+    REQUIRE(l >= 0);
+    child c = s_client(port, {"-trace"});
+    fd_guard s(zsock_accept(l, nullptr, nullptr));
+    REQUIRE(s >= 0);
+    REQUIRE(c.wait_output("Verify return code: 0 (ok)"));
+    REQUIRE(send_all(s, "before shutdown\n"));
+    REQUIRE(c.wait_output("before shutdown"));
+    REQUIRE(zsock_shutdown(s, SHUT_WR) == 0);
+    // s_client prints "closed" and exits 0 on a close_notify; a bare FIN is "unexpected eof".
+    CHECK(c.wait_exit() == 0);
+    const std::string out = c.output();
+    INFO(out);
+    CHECK(out.find("closed") != std::string::npos);
+    CHECK(trace_received_close_notify(out));
+    CHECK(out.find("unexpected eof") == std::string::npos);
+    // Our receiving side stays open: s_client's own close_notify, or its FIN, ends it.
+    char buf[16];
+    CHECK(zsock_recv(s, buf, sizeof buf, 0) == 0);
 }

@@ -225,6 +225,16 @@ static std::vector<std::string> server_argv(uint16_t port, const std::vector<std
     return v;
 }
 
+bool trace_received_close_notify(const std::string &trace) {
+    // -trace prints each record under "Sent Record" or "Received Record", its alerts decoded.
+    for (size_t at = trace.find("close notify"); at != std::string::npos;
+         at = trace.find("close notify", at + 1)) {
+        size_t got = trace.rfind("Received Record", at), sent = trace.rfind("Sent Record", at);
+        if (got != std::string::npos && (sent == std::string::npos || got > sent)) return true;
+    }
+    return false;
+}
+
 s_server::s_server(std::vector<std::string> args, std::string stdin_file, bool dtls)
     : port(free_port(dtls ? SOCK_DGRAM : SOCK_STREAM)),
       proc(server_argv(port, args, dtls), stdin_file) {

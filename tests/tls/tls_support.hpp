@@ -100,6 +100,10 @@ std::string recv_n(int fd, size_t n);
 /// Receives until the peer's end of stream (recv 0) or an error.
 std::string recv_all(int fd);
 
+/// Whether the output of an openssl s_client/s_server run with -trace shows a close_notify alert
+/// that it received (not one that it sent).
+bool trace_received_close_notify(const std::string &trace);
+
 /// FNV-1a 64 of a buffer, for big-transfer checksums.
 uint64_t fnv1a(std::string_view data, uint64_t h = 1469598103934665603ull);
 

@@ -145,6 +145,7 @@ void epoll_engine::detach(io_desc *base) noexcept {
     auto *d = static_cast<desc *>(base);
     if (d->detached) return;
     d->detached = true;
+    if (d->timer.armed()) timer_disarm(&d->timer);
     for (auto &q : d->q) {
         while (io_op *op = q.head) {
             dequeue(*d, *op);
@@ -218,7 +219,8 @@ long epoll_engine::attempt_flagged(desc &d, io_op &op, int nat) noexcept {
 // stream or an error (core/waitall.hpp keeps the progress in the operation).
 long epoll_engine::attempt_waitall(desc &d, io_op &op) noexcept {
     long r = waitall_attempt(op, [fd = d.fd](void *buf, std::size_t len, msghdr *m, int flags) {
-        return m ? sys::recvmsg(fd, m, flags) : sys::recvfrom(fd, buf, len, flags, nullptr, nullptr);
+        return m ? sys::recvmsg(fd, m, flags)
+                 : sys::recvfrom(fd, buf, len, flags, nullptr, nullptr);
     });
     if (r == -EAGAIN) d.ready[side_in] = false;
     return r;
@@ -234,11 +236,13 @@ long epoll_engine::attempt_object(desc &d, io_op &op, int *side) noexcept {
         long r = d.perform(op);
         if (r != -EAGAIN) return r;
         short kev = side_events(nat);
-        int pr = hooked_wait_events(d.fd, side_events(nat), &kev);
+        int64_t deadline = 0;
+        int pr = hooked_wait_events(d.fd, side_events(nat), &kev, &deadline);
         if (pr < 0) return pr;
         if (pr > 0) continue;
         if (kev == 0) kev = side_events(nat);
         if (kernel_revents(d.fd, kev)) continue;
+        if (deadline) arm_hook_timer(d, deadline);
         *side = ((kev & POLLOUT) && !(kev & POLLIN)) ? side_out : side_in;
         return -EAGAIN;
     }
@@ -321,6 +325,28 @@ void epoll_engine::run_queue(desc &d, int side) noexcept {
         resume(op->handle); // may start, cancel or detach anything, d included
         if (d.detached || (!d.perform && !d.ready[side])) return;
     }
+}
+
+// A hooked object with a timer of its own (a DTLS retransmission, an idle expiry) needs its
+// operations attempted again by then even if its descriptor stays quiet: one timer per
+// descriptor, at the earliest deadline asked for.
+void epoll_engine::arm_hook_timer(desc &d, int64_t deadline_ns) noexcept {
+    if (d.timer.armed()) {
+        if (d.timer.deadline <= deadline_ns) return;
+        timer_disarm(&d.timer);
+    }
+    d.timer.owner = &d;
+    d.timer.deadline = deadline_ns;
+    d.timer.fire = &on_hook_timer;
+    timer_arm(&d.timer);
+}
+
+void epoll_engine::on_hook_timer(timer_node *t) noexcept {
+    desc &d = *static_cast<hook_timer *>(t)->owner;
+    if (d.detached) return;
+    auto *self = static_cast<epoll_engine *>(d.engine);
+    if (d.q[side_in].head) self->run_queue(d, side_in);
+    if (!d.detached && d.q[side_out].head) self->run_queue(d, side_out);
 }
 
 void epoll_engine::on_event(desc &d, uint32_t ev) noexcept {

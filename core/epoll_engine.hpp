@@ -39,10 +39,15 @@ private:
         io_op *head = nullptr;
         io_op *tail = nullptr;
     };
+    struct desc;
+    struct hook_timer : timer_node {
+        desc *owner = nullptr;
+    };
     struct desc : io_desc {
         queue q[2]; // 0: waits for input, 1: waits for output
         bool ready[2] = {true, true};
         bool hangup = false; // EPOLLRDHUP/HUP/ERR seen: reads never block again
+        hook_timer timer;    // a hooked object's own deadline (DTLS timers): retry its queues then
         desc *next_free = nullptr;
     };
     enum { side_in = 0, side_out = 1 };
@@ -56,6 +61,8 @@ private:
     [[gnu::noinline, gnu::cold]] bool start_flagged(desc &d, io_op &op, int side) noexcept;
     long attempt_object(desc &d, io_op &op, int *side) noexcept;
     void run_queue(desc &d, int side) noexcept;
+    void arm_hook_timer(desc &d, int64_t deadline_ns) noexcept;
+    static void on_hook_timer(timer_node *t) noexcept;
     void on_event(desc &d, uint32_t events) noexcept;
     static void enqueue(desc &d, int side, io_op &op) noexcept;
     static void dequeue(desc &d, io_op &op) noexcept;

@@ -1,6 +1,8 @@
 // core/io_engine.cpp - the run loop both engines share: ready list, timers, posted work.
 #include "core/io_engine.hpp"
 
+#include <chrono>
+
 #include <csignal>
 #include <poll.h>
 #include <pthread.h>
@@ -185,7 +187,8 @@ void io_engine::drain_remote() noexcept {
     posted_run_.clear();
 }
 
-int hooked_wait_events(int fd, short want, short *kevents) noexcept {
+int hooked_wait_events(int fd, short want, short *kevents, int64_t *deadline_ns) noexcept {
+    if (deadline_ns) *deadline_ns = 0;
     fd_ref ref;
     switch (fd_lookup(fd, &ref)) {
     case lookup::not_ours:
@@ -202,7 +205,18 @@ int hooked_wait_events(int fd, short want, short *kevents) noexcept {
         return 0;
     }
     *kevents = want;
-    return hooks.prepare(ref->obj, want, kevents);
+    int r = hooks.prepare(ref->obj, want, kevents);
+    // CLOCK_MONOTONIC, the steady clock the engines' timers run on. At least 1 ms ahead, as in
+    // zsock_poll: a hook whose deadline stays in the past cannot make the loop spin.
+    int64_t ns = 0;
+    if (r == 0 && deadline_ns && hooks.deadline && hooks.deadline(ref->obj, &ns) > 0) {
+        const int64_t soonest = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::steady_clock::now().time_since_epoch())
+                                    .count() +
+                                1000000;
+        *deadline_ns = ns > soonest ? ns : soonest;
+    }
+    return r;
 }
 
 } // namespace zsock::core

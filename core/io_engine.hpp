@@ -185,7 +185,10 @@ private:
 std::unique_ptr<io_engine> make_engine(const engine_options &opts, int *err) noexcept;
 
 /// Asks a hooked object which kernel events to wait for before `want` can progress.
-/// > 0: ready now; 0: wait for *kevents on its kernel fd; < 0: an errno.
-int hooked_wait_events(int fd, short want, short *kevents) noexcept;
+/// > 0: ready now; 0: wait for *kevents on its kernel fd, and, when deadline_ns is given, no
+/// later than *deadline_ns (steady clock ns; 0: no such time) when the object has a timer of its
+/// own (its deadline hook: a DTLS retransmission or idle expiry), after which the operation is
+/// attempted again even if the descriptor stayed quiet; < 0: an errno.
+int hooked_wait_events(int fd, short want, short *kevents, int64_t *deadline_ns = nullptr) noexcept;
 
 } // namespace zsock::core

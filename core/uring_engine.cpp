@@ -18,6 +18,7 @@ uring_engine::req *uring_engine::alloc_req(req::kind_t k, udesc *d, io_op *op) n
     r->kind = k;
     r->cancel_sent = false;
     r->touches_memory = false;
+    r->timed = false;
     r->op = op;
     r->d = d;
     if (d) ++d->refs;
@@ -228,20 +229,25 @@ bool uring_engine::start_hooked(io_op &op, udesc &d) noexcept {
             return true;
         }
         short kev = want;
-        int pr = hooked_wait_events(d.fd, want, &kev);
+        int64_t deadline = 0;
+        int pr = hooked_wait_events(d.fd, want, &kev, &deadline);
         if (pr < 0) {
             op.result = pr;
             return true;
         }
         if (pr > 0) continue;
-        arm_hooked_poll(op, d, kev ? kev : want);
+        arm_hooked_poll(op, d, kev ? kev : want, deadline);
         return false;
     }
-    arm_hooked_poll(op, d, want);
+    arm_hooked_poll(op, d, want, 0);
     return false;
 }
 
-void uring_engine::arm_hooked_poll(io_op &op, udesc &d, short kev) noexcept {
+// The readiness poll for a hooked operation. With a deadline (the object's own timer), a linked
+// timeout ends the poll then, and on_hooked attempts the operation again.
+void uring_engine::arm_hooked_poll(io_op &op, udesc &d, short kev, int64_t deadline_ns) noexcept {
+    // The poll and its timeout must go in one submission, or the link would be cut.
+    if (deadline_ns && io_uring_sq_space_left(&ring_) < 2) io_uring_submit(&ring_);
     io_uring_sqe *sqe = get_sqe();
     req *r = sqe ? alloc_req(req::k_hooked, &d, &op) : nullptr;
     if (!r) {
@@ -251,6 +257,15 @@ void uring_engine::arm_hooked_poll(io_op &op, udesc &d, short kev) noexcept {
     }
     io_uring_prep_poll_add(sqe, d.fd, static_cast<unsigned>(kev));
     io_uring_sqe_set_data(sqe, r);
+    if (deadline_ns) {
+        r->timed = true;
+        r->ts.tv_sec = deadline_ns / 1000000000;
+        r->ts.tv_nsec = deadline_ns % 1000000000;
+        sqe->flags |= IOSQE_IO_LINK;
+        io_uring_sqe *t = io_uring_get_sqe(&ring_); // space checked above
+        io_uring_prep_link_timeout(t, &r->ts, IORING_TIMEOUT_ABS);
+        io_uring_sqe_set_data64(t, 0);
+    }
     op.engine_ref = r;
     op.state = s_kernel;
 }
@@ -259,6 +274,9 @@ void uring_engine::on_hooked(req *r, int res) noexcept {
     io_op *op = r->op;
     udesc *d = r->d;
     bool was_cancelled = r->cancel_sent;
+    // The linked timeout ended the poll (the object's deadline came): not a cancellation.
+    const bool deadline_came = r->timed && res == -ECANCELED && !was_cancelled;
+    if (deadline_came) res = 0;
     ++d->refs; // keep d while op's coroutine runs
     free_req(r);
     if (op) {

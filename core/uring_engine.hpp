@@ -61,6 +61,8 @@ private:
         enum kind_t : uint8_t { k_op, k_hooked, k_ms_recv, k_ms_accept, k_wake } kind = k_op;
         bool cancel_sent = false;
         bool touches_memory = false; // the kernel reads or writes op memory: sync cancel on abandon
+        bool timed = false;     // a hooked poll with a linked timeout: the object's own deadline
+        __kernel_timespec ts{}; // that deadline, read by the kernel when the SQEs are submitted
         io_op *op = nullptr;
         udesc *d = nullptr;
         req *next_free = nullptr;
@@ -105,7 +107,7 @@ private:
     bool start_hooked(io_op &op, udesc &d) noexcept;
     void arm_recv(udesc &d) noexcept;
     void arm_accept(udesc &d) noexcept;
-    void arm_hooked_poll(io_op &op, udesc &d, short kev) noexcept;
+    void arm_hooked_poll(io_op &op, udesc &d, short kev, int64_t deadline_ns) noexcept;
     void arm_wake() noexcept;
     void cancel_req(req *r) noexcept;
 

@@ -95,7 +95,8 @@ struct zsock_fd_vtable {
  *   quiet (a DTLS retransmission or idle-session timer), or 0 when it has no such time.
  *   zsock_poll and zsock_select wait no longer than the earliest such time and then run the
  *   round again (prepare does the timed work: it resends, expires, and may answer ready); the
- *   caller's own timeout is unchanged. The coroutine engines do not ask it (see the README).
+ *   caller's own timeout is unchanged. The coroutine engines honour it the same way: an
+ *   operation waiting on the object is attempted again by that time.
  * An object with NULL hooks is polled as a plain kernel descriptor.
  */
 struct zsock_poll_vtable {

@@ -5,10 +5,14 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <ctime>
+#include <poll.h>
 #include <thread>
 
+#include "coro/poll_awaiter.hpp"
 #include "coro_test.hpp"
 #include "hooked_socket.hpp"
+#include "support/user_object.hpp"
 
 using namespace std::chrono_literals;
 using zsock::task;
@@ -132,4 +136,45 @@ TEST_CASE("hooked objects: close with a recv pending completes it with operation
         auto [ec, _] = co_await zsock::when_all(reader(), closer());
         CHECK(ec == std::errc::operation_canceled);
     }());
+}
+
+TEST_CASE("hooked objects: a timer of the object's own (its deadline hook) is honoured") {
+    // Like a DTLS socket whose handshake flight was lost: nothing will arrive on its descriptor,
+    // but its deadline hook says when it must run again (to resend), and prepare() then has
+    // something to say. The engine must wait no longer than that deadline; an engine that only
+    // watched the descriptor would wait for the operation's own timeout (3 s) instead.
+    zsock::event_loop loop;
+    zsock_test::user_object u;
+    REQUIRE(u.open() >= 0);
+    zsock::core::io_desc *desc = nullptr;
+    REQUIRE(zsock::detail::attach_fd(loop.engine(), u.fd, 0, &desc) == 0);
+    auto now_ns = [] {
+        timespec t{};
+        ::clock_gettime(CLOCK_MONOTONIC, &t);
+        return t.tv_sec * 1000000000LL + t.tv_nsec;
+    };
+    auto wait_readable = [&]() -> task<long> {
+        co_return co_await zsock::detail::poll_awaiter(desc, POLLIN).with_timeout(3s);
+    };
+    auto t0 = std::chrono::steady_clock::now();
+    u.due_ns = now_ns() + 80'000'000; // 80 ms from now
+    long r = zsock::sync_wait(loop, wait_readable());
+    auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(r == POLLIN);
+    CHECK(took >= 75ms);
+    CHECK(took < 2s);
+    CHECK(u.deadlines > 0);
+
+    // A deadline that leads nowhere (prepare stays "not ready") makes the engine look again, at
+    // most every millisecond, never spin, and the operation ends by its own timeout.
+    u.due_ns = now_ns() - 1;
+    u.timer_acts = false;
+    int prepares_before = u.prepares;
+    auto r2 = zsock::sync_wait(loop, [&]() -> task<long> {
+        co_return co_await zsock::detail::poll_awaiter(desc, POLLIN).with_timeout(100ms);
+    }());
+    CHECK(r2 == -ETIMEDOUT);
+    // About one look per millisecond (two prepares each: the attempt and the wait), not a spin.
+    CHECK(u.prepares - prepares_before <= 500);
+    zsock::detail::close_fd(u.fd, desc);
 }

@@ -13,6 +13,7 @@
 
 #include "coro/poll_awaiter.hpp"
 #include "coro_test.hpp"
+#include "tls/lossy_relay.hpp"
 #include "tls/tls_support.hpp"
 #include "tls_coro_test.hpp"
 
@@ -559,6 +560,43 @@ TEST_CASE("udp_socket over DTLS: a coroutine client against openssl s_server -dt
         REQUIRE(n.has_value());
         CHECK(std::string(buf, *n) == "pong\n");
     }());
+}
+
+TEST_CASE("udp_socket over DTLS: a lost handshake flight is resent by the engine's timer") {
+    // openssl answers the first ClientHello with a HelloVerifyRequest and keeps no state; the
+    // relay loses it, so only the client's retransmission timer moves the handshake on. The
+    // coroutine waits on the socket's descriptor, where nothing arrives: the engine must honour
+    // the socket's deadline hook to resend (after 100 ms here), or the send would wait for its
+    // own 5 s timeout.
+    zsock::event_loop loop;
+    add_standard_credentials();
+    const pki &p = the_pki();
+    s_server srv({"-cert", p.path("server.pem"), "-key", p.path("server.key")}, "", true);
+    lossy_relay relay(srv.port, 1);
+    int fd = zsock_socket(AF_INET, SOCK_DGRAM, ZSOCK_IPPROTO_DTLS_1_2);
+    REQUIRE(fd >= 0);
+    const sec_tag_t tags[] = {tag_ca};
+    REQUIRE(zsock_setsockopt(fd, ZSOCK_SOL_TLS, ZSOCK_TLS_SEC_TAG_LIST, tags, sizeof tags) == 0);
+    REQUIRE(zsock_setsockopt(fd, ZSOCK_SOL_TLS, ZSOCK_TLS_HOSTNAME, "localhost", 10) == 0);
+    uint32_t lo = 100, hi = 3200;
+    REQUIRE(zsock_setsockopt(fd, ZSOCK_SOL_TLS, ZSOCK_TLS_DTLS_HANDSHAKE_TIMEOUT_MIN, &lo,
+                             sizeof lo) == 0);
+    REQUIRE(zsock_setsockopt(fd, ZSOCK_SOL_TLS, ZSOCK_TLS_DTLS_HANDSHAKE_TIMEOUT_MAX, &hi,
+                             sizeof hi) == 0);
+    auto u = zsock::udp_socket::adopt(fd);
+    REQUIRE(u.has_value());
+    REQUIRE(u->connect(zsock::endpoint::loopback_v4(relay.port)).has_value());
+    auto t0 = std::chrono::steady_clock::now();
+    zsock::sync_wait(loop, [&]() -> task<void> {
+        auto w = co_await u->send("after a loss\n", 13).with_timeout(5s); // runs the handshake
+        INFO(w.error().message());
+        REQUIRE(w.has_value());
+        CHECK(*w == 13);
+    }());
+    CHECK(std::chrono::steady_clock::now() - t0 < 3s);
+    CHECK(relay.dropped == 1);
+    CHECK(relay.from_client >= 3); // the ClientHello, its resend, the one with the cookie, ...
+    CHECK(srv.proc.wait_output("after a loss"));
 }
 
 TEST_CASE("tls_stream: ALPN is agreed and reported on both sides") {

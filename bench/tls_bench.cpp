@@ -125,6 +125,17 @@ struct raw_env {
         mbedtls_ssl_conf_ca_chain(&cli, &ca, nullptr);
         mbedtls_ssl_conf_authmode(&cli, MBEDTLS_SSL_VERIFY_REQUIRED);
     }
+    ~raw_env() {
+        mbedtls_ssl_config_free(&cli);
+        mbedtls_ssl_config_free(&srv);
+        mbedtls_pk_free(&key);
+        mbedtls_x509_crt_free(&cert);
+        mbedtls_x509_crt_free(&ca);
+        mbedtls_ctr_drbg_free(&drbg);
+        mbedtls_entropy_free(&entropy);
+    }
+    raw_env(const raw_env &) = delete;
+    raw_env &operator=(const raw_env &) = delete;
 };
 
 int raw_send(void *ctx, const unsigned char *b, size_t n) {

@@ -5,12 +5,25 @@ import os
 import shutil
 import subprocess
 
+import stats
+
 BASELINE_ECHO = "raw-epoll"
 BASELINE_HTTP = "raw-epoll-http"
 
 
 def _f(v, fmt="{:,.0f}"):
     return "–" if v is None else fmt.format(v)
+
+
+def _ratio_text(s):
+    """The ratio to the baseline, with the range of the per-repetition ratios behind it."""
+    txt = _f(s.get("ratio"), "{:.2f}")
+    rng = s.get("ratio_range")
+    if rng and s.get("trust") != "baseline":
+        lo, hi = f"{rng[0]:.2f}", f"{rng[1]:.2f}"
+        if lo != hi:
+            txt += f" ({lo}–{hi})"
+    return txt
 
 
 def _mode_name(depth):
@@ -29,7 +42,7 @@ def echo_table(cells):
                 continue
             out.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
                 load, name, _f(s["msgs_per_s"]["median"]), _f(s["msgs_per_s"]["spread_pct"], "{}"),
-                _f(s.get("ratio"), "{:.2f}"),
+                _ratio_text(s),
                 _f(s.get("cpu_us_per_msg"), "{:.2f}"),
                 _f(s.get("cpu_ratio"), "{:.2f}"), _f(s.get("busy"), "{:.0%}"),
                 _f(s.get("p50"), "{:.1f}"), _f(s.get("p99"), "{:.1f}"), _f(s.get("p999"), "{:.1f}"),
@@ -77,7 +90,7 @@ def http_table(cells):
                 continue
             out.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
                 load, name, _f(s["rps"]["median"]), _f(s["rps"]["spread_pct"], "{}"),
-                _f(s.get("ratio"), "{:.2f}"), _f(s.get("cpu_us_per_req"), "{:.2f}"),
+                _ratio_text(s), _f(s.get("cpu_us_per_req"), "{:.2f}"),
                 _f(s.get("p50"), "{:.1f}"), _f(s.get("p99"), "{:.1f}"), s.get("errors", 0),
                 s.get("trust", "")))
     return "\n".join(out)
@@ -152,6 +165,26 @@ def goals_table(goals):
     return "\n".join(out)
 
 
+_PER_RUN = {"msgs_per_s": "per_run", "rps": "per_run", "cpu": "cpu_per_run"}
+
+
+def _paired(s, b, key, target):
+    """s against b on key ("msgs_per_s", "rps" or "cpu"): (ratio, noisy, text).
+
+    The ratio is the median of the per-repetition ratios (stats.paired), and it is noisy when the
+    repetitions disagree on which side of target it falls; text adds their range. A result file
+    without per-run figures falls back to the ratio of the medians, noisy when the min-max ranges
+    overlap.
+    """
+    p = stats.paired(s.get(_PER_RUN[key]), b.get(_PER_RUN[key]))
+    if p:
+        rng = f" (runs {p['min']:.2f}–{p['max']:.2f})" if p["n"] > 1 else ""
+        return p["median"], stats.verdict(p, target) == "too noisy", f"{p['median']:.2f}×{rng}"
+    r = s[key]["median"] / b[key]["median"]
+    noisy = s[key]["min"] <= b[key]["max"] and b[key]["min"] <= s[key]["max"]
+    return r, noisy, f"{r:.2f}×"
+
+
 def _ratio_goal(cells, server, against, target, conns, size, label):
     for cell in cells:
         if cell["connections"] == conns and cell["size"] == size and cell["depth"] == 1:
@@ -159,24 +192,15 @@ def _ratio_goal(cells, server, against, target, conns, size, label):
             if not s or not b or s.get("error") or b.get("error"):
                 why = (s or {}).get("error") or (b or {}).get("error") or "not run"
                 return {"goal": label, "measured": "–", "status": f"not measured ({why})"}
-            r = s["msgs_per_s"]["median"] / b["msgs_per_s"]["median"]
-            lo_s, hi_s = s["msgs_per_s"]["min"], s["msgs_per_s"]["max"]
-            lo_b, hi_b = b["msgs_per_s"]["min"], b["msgs_per_s"]["max"]
-            noisy = lo_s <= hi_b and lo_b <= hi_s
-            status = "met" if r >= target else "NOT met"
-            if noisy:
-                status += " by the medians, but too noisy to trust (min-max ranges overlap)"
-            return {"goal": label, "measured": f"{r:.2f}×", "status": status}
+            r, noisy, text = _paired(s, b, "msgs_per_s", target)
+            return {"goal": label, "measured": text, "status": _status(r >= target, noisy)}
     return {"goal": label, "measured": "–", "status": "not measured (cell not in this mode)"}
-
-
-def _noisy(a, b, key):
-    return a[key]["min"] <= b[key]["max"] and b[key]["min"] <= a[key]["max"]
 
 
 def _status(ok, noisy):
     return ("met" if ok else "NOT met") + (
-        " by the medians, but too noisy to trust (min-max ranges overlap)" if noisy else "")
+        " by the median, but too noisy to trust (the repetitions fall on both sides of the target)"
+        if noisy else "")
 
 
 def _every_cell_goal(cells, server, against, key, target, label, at_most=False):
@@ -186,18 +210,18 @@ def _every_cell_goal(cells, server, against, key, target, label, at_most=False):
         s, b = cell["summary"].get(server), cell["summary"].get(against)
         if not s or not b or s.get("error") or b.get("error") or key not in s or key not in b:
             continue
-        r = s[key]["median"] / b[key]["median"]
+        r, noisy, text = _paired(s, b, key, target)
         where = f'{cell["connections"]} conn' + (f' × {cell["size"]} B' if "size" in cell else "")
         if "depth" in cell and cell["depth"] > 1:
             where += " pipelined"
         bad = -r if at_most else r
         if worst is None or bad < worst[0]:
-            worst = (bad, r, where, _noisy(s, b, key))
+            worst = (bad, r, where, noisy, text)
     if worst is None:
         return {"goal": label, "measured": "–", "status": "not measured (no cell with both)"}
-    _, r, where, noisy = worst
+    _, r, where, noisy, text = worst
     ok = r <= target if at_most else r >= target
-    return {"goal": label, "measured": f"worst {r:.2f}× ({where})", "status": _status(ok, noisy)}
+    return {"goal": label, "measured": f"worst {text} at {where}", "status": _status(ok, noisy)}
 
 
 def _cpu_goal(cells, server, against, target, conns, size, label):
@@ -206,9 +230,8 @@ def _cpu_goal(cells, server, against, target, conns, size, label):
             s, b = cell["summary"].get(server), cell["summary"].get(against)
             if not s or not b or not s.get("cpu") or not b.get("cpu"):
                 return {"goal": label, "measured": "–", "status": "not measured"}
-            r = s["cpu"]["median"] / b["cpu"]["median"]
-            return {"goal": label, "measured": f"{r:.2f}×",
-                    "status": _status(r <= target, _noisy(s, b, "cpu"))}
+            r, noisy, text = _paired(s, b, "cpu", target)
+            return {"goal": label, "measured": text, "status": _status(r <= target, noisy)}
     return {"goal": label, "measured": "–", "status": "not measured (cell not in this mode)"}
 
 
@@ -304,17 +327,15 @@ def evaluate_goals(echo_cells, counted, servers, http_cells=()):
         for cell in echo_cells:
             zc, lc = cell["summary"].get("zsock-poll"), cell["summary"].get("libc-poll")
             if zc and lc and zc.get("cpu") and lc.get("cpu"):
-                overlap = (zc["cpu"]["min"] <= lc["cpu"]["max"]
-                           and lc["cpu"]["min"] <= zc["cpu"]["max"])
-                cmp.append((cell["connections"], zc["cpu"]["median"] / lc["cpu"]["median"],
-                            overlap))
+                r, noisy, _ = _paired(zc, lc, "cpu", 1.05)
+                cmp.append((cell["connections"], r, noisy))
         if cmp:
             txt = "; ".join(f"{c} conn {r:.2f}×" + (" (noisy)" if o else "") for c, r, o in cmp)
             ok = all(r <= 1.05 for _, r, _ in cmp)
             noisy = any(o for _, _, o in cmp)
             goals.append({"goal": label, "measured": "timed server CPU/msg, zsock ÷ libc: " + txt,
                           "status": ("met" if ok else "NOT met")
-                          + (" by the medians, but too noisy to trust" if noisy else " (timed)")
+                          + (" by the median, but too noisy to trust" if noisy else " (timed)")
                           + "; no PMU here for a counted user+kernel figure"})
         else:
             goals.append({"goal": label, "measured": "–", "status": "not measured" + poll_why})

@@ -13,8 +13,11 @@ Method (DESIGN.md, "Measuring"):
   - every cell runs all servers in turn, repetition after repetition (A B C A B C ...), so that a
     slow phase of the machine hits every server alike; each run starts a fresh server;
   - each run has a warm-up, then a measured window; the cell reports medians and a spread (half the
-    min-max range, in % of the median) and a ratio to the raw epoll server of the same cell; when
-    the min-max ranges overlap, the difference is marked "too noisy" (to trust);
+    min-max range, in % of the median) and a ratio to the raw epoll server of the same cell: the
+    median of the per-repetition ratios, each taken between runs made back to back (a blocked
+    design: the machine's drift between repetitions cancels); when the repetitions disagree on
+    which server is faster, the difference is marked "too noisy" (to trust), and a goal is marked
+    so when they disagree on which side of its target the ratio falls;
   - server CPU per message (utime+stime from /proc/PID/stat over the window) sits next to
     messages/s: on loopback the client's receive work is charged to the sender, so messages/s
     alone hides differences;
@@ -309,6 +312,10 @@ def summarize_echo(runs, servers):
         busy = [r["server_cpu"]["utilisation"] for r in good if "server_cpu" in r]
         summary[s["name"]] = {
             "msgs_per_s": stats.summarize([r["msgs_per_s"] for r in good]),
+            # In repetition order, None for a failed run: the paired ratios line them up.
+            "per_run": [r["msgs_per_s"] if r in good else None for r in runs[s["name"]]],
+            "cpu_per_run": [r["server_cpu"]["us_per_msg"] if r in good and "server_cpu" in r
+                            else None for r in runs[s["name"]]],
             "cpu": stats.summarize(cpu),
             "cpu_us_per_msg": stats.summarize(cpu)["median"] if cpu else None,
             "cpu_user_us_per_msg": stats.summarize(user)["median"] if user else None,
@@ -330,10 +337,20 @@ def add_ratios(summary, baseline, rate_key, cpu_key):
         if not b or b.get("error"):
             s["trust"] = "no baseline"
             continue
-        ratio, trust = stats.compare(s[rate_key], b[rate_key])
-        s["ratio"] = ratio
+        # The median of the per-repetition ratios (stats.paired), and the trust verdict from
+        # whether the repetitions agree; the ratio of the medians where per-run figures are
+        # missing (a result file from before they were kept).
+        p = stats.paired(s.get("per_run"), b.get("per_run"))
+        if p:
+            s["ratio"], s["ratio_range"] = p["median"], [p["min"], p["max"]]
+            trust = stats.verdict(p, 1.0)
+        else:
+            s["ratio"], trust = stats.compare(s[rate_key], b[rate_key])
         s["trust"] = "baseline" if name == baseline else trust
-        if cpu_key and s.get(cpu_key) and b.get(cpu_key):
+        pc = stats.paired(s.get("cpu_per_run"), b.get("cpu_per_run"))
+        if pc:
+            s["cpu_ratio"] = pc["median"]
+        elif cpu_key and s.get(cpu_key) and b.get(cpu_key):
             s["cpu_ratio"] = s[cpu_key]["median"] / b[cpu_key]["median"]
 
 
@@ -409,6 +426,9 @@ def run_http_cell(conns, servers, plan, ctx, progress):
         cpu = [r["server_cpu_us_per_req"] for r in good if r.get("server_cpu_us_per_req")]
         summary[s["name"]] = {
             "rps": stats.summarize([r["rps"] for r in good]),
+            "per_run": [r["rps"] if r in good else None for r in runs[s["name"]]],
+            "cpu_per_run": [r.get("server_cpu_us_per_req") if r in good else None
+                            for r in runs[s["name"]]],
             "cpu": stats.summarize(cpu),
             "cpu_us_per_req": stats.summarize(cpu)["median"] if cpu else None,
             "p50": stats.summarize([r["p50"] for r in good])["median"] if good[0]["p50"] else None,

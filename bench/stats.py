@@ -28,3 +28,28 @@ def compare(a, b):
         return ratio, "single run"
     overlap = a["min"] <= b["max"] and b["min"] <= a["max"]
     return ratio, ("too noisy" if overlap else "ok")
+
+
+def paired(a_runs, b_runs):
+    """Per-repetition ratios a_i / b_i, summarized like summarize() (median, min, max, spread).
+
+    Each repetition runs every server of a cell back to back, so a ratio taken inside one
+    repetition cancels whatever the machine did between repetitions (a neighbour's load, a slow
+    minute): the blocked design the runner is built on. a_runs and b_runs are per-repetition
+    figures in repetition order, None where that run failed; such repetitions are left out.
+    Returns None when no repetition has both figures.
+    """
+    if not a_runs or not b_runs:
+        return None
+    return summarize([a / b for a, b in zip(a_runs, b_runs) if a is not None and b])
+
+
+def verdict(p, target=1.0):
+    """Trust in a paired summary p as evidence about `target`: "ok" when every repetition falls on
+    the same side of it (all faster, or all slower), "too noisy" when the repetitions disagree,
+    "single run" when there is only one."""
+    if not p:
+        return "n/a"
+    if p["n"] < 2:
+        return "single run"
+    return "ok" if p["min"] > target or p["max"] < target else "too noisy"

@@ -25,10 +25,11 @@ import stats  # noqa: E402
 
 def summary(rate_runs, cpu_runs=None, key="msgs_per_s"):
     """One server's summary in a cell, as run.summarize_echo makes it, from per-run figures."""
-    s = {key: stats.summarize(rate_runs)}
+    s = {key: stats.summarize(rate_runs), "per_run": list(rate_runs)}
     if cpu_runs:
         s["cpu"] = stats.summarize(cpu_runs)
         s["cpu_us_per_msg"] = s["cpu"]["median"]
+        s["cpu_per_run"] = list(cpu_runs)
     return s
 
 
@@ -110,6 +111,37 @@ class StatsTest(unittest.TestCase):
         self.assertEqual(s["trust"], "ok")
         self.assertEqual((b["ratio"], b["trust"]), (1.0, "baseline"))
 
+    def test_paired_ratios_cancel_drift_between_repetitions(self):
+        # The machine doubles and triples its speed between repetitions; coro-epoll is 10%
+        # faster in each. The min-max ranges overlap, but every repetition agrees.
+        cell = echo_cell(500, 64, {"raw-epoll": ([100, 200, 300], [3.0, 1.5, 1.0]),
+                                   "coro-epoll": ([110, 220, 330], [2.7, 1.35, 0.9])})
+        s = cell["summary"]["coro-epoll"]
+        self.assertAlmostEqual(s["ratio"], 1.10)
+        self.assertAlmostEqual(s["cpu_ratio"], 0.90)
+        self.assertEqual(s["trust"], "ok")
+        self.assertEqual(stats.compare(s["msgs_per_s"], cell["summary"]["raw-epoll"]
+                                       ["msgs_per_s"])[1], "too noisy")
+
+    def test_repetitions_that_disagree_are_too_noisy(self):
+        cell = echo_cell(500, 64, {"raw-epoll": ([100, 100, 100], None),
+                                   "coro-epoll": ([110, 95, 105], None)})
+        s = cell["summary"]["coro-epoll"]
+        self.assertAlmostEqual(s["ratio"], 1.05)
+        self.assertEqual(s["ratio_range"], [0.95, 1.10])
+        self.assertEqual(s["trust"], "too noisy")
+
+    def test_a_failed_run_drops_its_repetition_only(self):
+        p = stats.paired([110, None, 330], [100, 200, 300])
+        self.assertEqual((p["n"], round(p["median"], 6)), (2, 1.1))
+        p = stats.paired([110, 220], [100, None])
+        self.assertEqual(p["n"], 1)
+        self.assertEqual(stats.verdict(p), "single run")
+        self.assertIsNone(stats.paired([1, 2], [None, None]))
+        self.assertIsNone(stats.paired(None, [1]))
+        self.assertEqual(stats.verdict(stats.paired([96, 97], [100, 100]), 0.95), "ok")
+        self.assertEqual(stats.verdict(stats.paired([96, 94], [100, 100]), 0.95), "too noisy")
+
     def test_no_ratio_without_a_baseline(self):
         summ = {"coro-epoll": summary([90, 91]), "raw-epoll": {"error": "failed: x"}}
         run.add_ratios(summ, report.BASELINE_ECHO, "msgs_per_s", "cpu")
@@ -132,11 +164,11 @@ class GoalsTest(unittest.TestCase):
             "coro-io_uring": ([115, 116, 114], [1.7, 1.7, 1.7])})
         goals = goals_for(cell)
         g = goal(goals, "io_uring engine ≥ 0.97× raw io_uring")
-        self.assertEqual((g["measured"], g["status"]), ("1.05×", "met"))
+        self.assertEqual((g["measured"], g["status"]), ("1.05× (runs 1.05–1.05)", "met"))
         self.assertEqual(goal(goals, "io_uring engine ≥ 1.10× raw epoll")["status"], "met")
         self.assertEqual(goal(goals, "epoll engine ≥ 0.95× raw epoll, 500")["status"], "met")
         g = goal(goals, "io_uring engine server CPU/msg ≤ 0.90×")
-        self.assertEqual((g["measured"], g["status"]), ("0.85×", "met"))
+        self.assertEqual((g["measured"], g["status"]), ("0.85× (runs 0.85–0.85)", "met"))
 
     def test_engine_ratio_goals_not_met(self):
         cell = echo_cell(500, 64, {
@@ -146,18 +178,36 @@ class GoalsTest(unittest.TestCase):
             "coro-io_uring": ([105, 106, 104], [1.9, 1.9, 1.9])})
         goals = goals_for(cell)
         g = goal(goals, "io_uring engine ≥ 1.10× raw epoll")
-        self.assertEqual((g["measured"], g["status"]), ("1.05×", "NOT met"))
+        self.assertEqual((g["measured"], g["status"]), ("1.05× (runs 1.05–1.05)", "NOT met"))
         self.assertEqual(goal(goals, "io_uring engine ≥ 0.97× raw io_uring")["status"], "NOT met")
         g = goal(goals, "epoll engine ≥ 0.95× raw epoll at every connection count")
         self.assertEqual(g["status"], "NOT met")
         self.assertIn("0.80×", g["measured"])
         self.assertEqual(goal(goals, "io_uring engine server CPU/msg")["status"], "NOT met")
 
-    def test_a_goal_met_by_noisy_medians_says_so(self):
+    def test_a_goal_met_by_noisy_repetitions_says_so(self):
+        # Per repetition 1.10, 0.94 and 0.97: the median meets 0.95, one repetition does not.
+        cell = echo_cell(500, 64, {"raw-epoll": ([90, 100, 110], None),
+                                   "coro-epoll": ([99, 94, 106.7], None)})
+        g = goal(goals_for(cell), "epoll engine ≥ 0.95× raw epoll, 500")
+        self.assertTrue(g["status"].startswith("met by the median, but too noisy"), g)
+        self.assertEqual(g["measured"], "0.97× (runs 0.94–1.10)")
+
+    def test_a_goal_judged_by_the_repetitions_not_the_ranges(self):
+        # Overlapping ranges, yet every repetition is at 0.96 or above: met, and trusted.
+        cell = echo_cell(500, 64, {"raw-epoll": ([100, 200, 300], None),
+                                   "coro-epoll": ([96, 194, 291], None)})
+        g = goal(goals_for(cell), "epoll engine ≥ 0.95× raw epoll, 500")
+        self.assertEqual(g["status"], "met")
+
+    def test_results_without_per_run_figures_fall_back_to_the_medians(self):
         cell = echo_cell(500, 64, {"raw-epoll": ([90, 100, 110], None),
                                    "coro-epoll": ([99, 97, 105], None)})
+        for s in cell["summary"].values():
+            s.pop("per_run")
         g = goal(goals_for(cell), "epoll engine ≥ 0.95× raw epoll, 500")
-        self.assertTrue(g["status"].startswith("met by the medians, but too noisy"), g)
+        self.assertEqual(g["measured"], "0.99×")
+        self.assertTrue(g["status"].startswith("met by the median, but too noisy"), g)
 
     def test_unbuilt_server_is_not_measured(self):
         cell = echo_cell(500, 64, {"raw-epoll": ([100, 101], None)})
@@ -241,7 +291,7 @@ class GoalsTest(unittest.TestCase):
         g = goal(goals_for(cell, http=http), "http_server under wrk ≥ raw epoll HTTP responder "
                                              "(coro-http-epoll)")
         self.assertEqual(g["status"], "NOT met")
-        self.assertEqual(g["measured"], "worst 0.90× (500 conn)")
+        self.assertEqual(g["measured"], "worst 0.90× (runs 0.90–0.90) at 500 conn")
 
 
 # --- report: markdown tables ----------------------------------------------------------------

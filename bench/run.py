@@ -662,8 +662,9 @@ def main():
     print("\n## Goals\n")
     print(report.goals_table(goals))
     print(f"\nload average {' '.join(machine['loadavg_start'])} at start, "
-          f"{' '.join(machine['loadavg_end'])} at end. trust 'too noisy': the min-max ranges "
-          f"of the server and raw epoll overlap, so the machine varied more than they differ")
+          f"{' '.join(machine['loadavg_end'])} at end. ratios: the median of the per-repetition "
+          f"ratios (range in brackets); trust 'too noisy': the repetitions disagree on which "
+          f"server is faster, so the machine varied more than they differ")
     print(f"\nresults: {os.path.relpath(base + '.json', os.getcwd())}")
     print(f"chart:   {os.path.relpath(svg, os.getcwd()) if svg else 'none (' + why + ')'}")
     if failures:

@@ -124,6 +124,12 @@ TEST_CASE("tls_stream: client against openssl s_server, 1 MiB down and 1 MiB up"
         // that discards what it has not sent yet (seen under load with a file as stdin).
         s_server srv(server_args({"-naccept", "1"}));
         std::thread feeder([&] { srv.proc.write_stdin(data); });
+        struct joiner {
+            std::thread &t;
+            ~joiner() {
+                if (t.joinable()) t.join();
+            }
+        } join_feeder{feeder};
         std::string got;
         zsock::sync_wait(loop, [&]() -> task<void> {
             auto c = co_await zsock::tls_stream::connect(zsock::endpoint::loopback_v4(srv.port),
@@ -152,7 +158,6 @@ TEST_CASE("tls_stream: client against openssl s_server, 1 MiB down and 1 MiB up"
             REQUIRE(end.has_value());
             CHECK(*end == 0);
         }());
-        if (feeder.joinable()) feeder.join();
         CHECK(got.size() == n);
         CHECK(fnv1a(got) == fnv1a(data));
     }

@@ -282,15 +282,34 @@ TEST_CASE("client: 16 MiB from s_server, checksummed") {
     add_standard_credentials();
     const size_t n = 16u << 20;
     std::string data = random_bytes(n, 7);
-    std::string file = the_pki().path("down16.bin");
-    write_file(file, data);
-    // s_server sends its stdin to the client, then closes the connection at the file's end.
-    s_server srv(cat(server_cert_args(), std::vector<std::string>{"-naccept", "1"}), file);
+    // s_server sends its stdin to the client, then closes the connection at its end. stdin is a
+    // pipe closed only once the client holds every byte and s_server has read the client's
+    // "go": a close with that still unread would make its kernel reset the connection and drop
+    // what it had not sent yet.
+    s_server srv(cat(server_cert_args(), std::vector<std::string>{"-naccept", "1"}));
+    std::thread feeder([&] { srv.proc.write_stdin(data); });
+    struct joiner {
+        std::thread &t;
+        ~joiner() {
+            if (t.joinable()) t.join();
+        }
+    } join_feeder{feeder};
     fd_guard fd(tls_client(srv.port, {tag_ca}));
     REQUIRE(fd >= 0);
     // s_server blocks reading the client after its first write: give it something to read.
     REQUIRE(send_all(fd, "go\n"));
-    std::string got = recv_all(fd);
+    std::string got;
+    char buf[16384];
+    while (got.size() < n) {
+        ssize_t r = zsock_recv(fd, buf, sizeof buf, 0);
+        INFO("errno " << errno);
+        REQUIRE(r > 0);
+        got.append(buf, static_cast<size_t>(r));
+    }
+    feeder.join();
+    REQUIRE(srv.proc.wait_output("go"));
+    srv.proc.close_stdin();
+    CHECK(zsock_recv(fd, buf, sizeof buf, 0) == 0);
     CHECK(got.size() == n);
     CHECK(fnv1a(got) == fnv1a(data));
 }

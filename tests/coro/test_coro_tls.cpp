@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <zsock/tls_listener.hpp>
@@ -123,13 +122,7 @@ TEST_CASE("tls_stream: client against openssl s_server, 1 MiB down and 1 MiB up"
         // close with the client's bytes still unread would make its kernel answer with a reset
         // that discards what it has not sent yet (seen under load with a file as stdin).
         s_server srv(server_args({"-naccept", "1"}));
-        std::thread feeder([&] { srv.proc.write_stdin(data); });
-        struct joiner {
-            std::thread &t;
-            ~joiner() {
-                if (t.joinable()) t.join();
-            }
-        } join_feeder{feeder};
+        stdin_feeder feeder(srv.proc, data);
         std::string got;
         zsock::sync_wait(loop, [&]() -> task<void> {
             auto c = co_await zsock::tls_stream::connect(zsock::endpoint::loopback_v4(srv.port),

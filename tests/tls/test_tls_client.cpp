@@ -7,7 +7,6 @@
 #include <cstring>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509.h>
@@ -287,13 +286,7 @@ TEST_CASE("client: 16 MiB from s_server, checksummed") {
     // "go": a close with that still unread would make its kernel reset the connection and drop
     // what it had not sent yet.
     s_server srv(cat(server_cert_args(), std::vector<std::string>{"-naccept", "1"}));
-    std::thread feeder([&] { srv.proc.write_stdin(data); });
-    struct joiner {
-        std::thread &t;
-        ~joiner() {
-            if (t.joinable()) t.join();
-        }
-    } join_feeder{feeder};
+    stdin_feeder feeder(srv.proc, data);
     fd_guard fd(tls_client(srv.port, {tag_ca}));
     REQUIRE(fd >= 0);
     // s_server blocks reading the client after its first write: give it something to read.

@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 #include <sys/types.h>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <zsock/socket.h>
@@ -63,6 +65,25 @@ private:
     pid_t pid_ = -1;
     int stdin_fd_ = -1;
     std::string out_path_;
+};
+
+/// Writes data to a child's stdin pipe from a thread of its own: a pipe holds 64 KiB, and the
+/// test's thread is busy reading what the child makes of it. join() waits for the last byte;
+/// the destructor joins too, so a failed REQUIRE never leaves a joinable thread behind.
+class stdin_feeder {
+public:
+    stdin_feeder(child &c, std::string data)
+        : data_(std::move(data)), t_([&c, this] { c.write_stdin(data_); }) {}
+    ~stdin_feeder() { join(); }
+    stdin_feeder(const stdin_feeder &) = delete;
+    stdin_feeder &operator=(const stdin_feeder &) = delete;
+    void join() {
+        if (t_.joinable()) t_.join();
+    }
+
+private:
+    std::string data_;
+    std::thread t_;
 };
 
 /// A loopback port that was free a moment ago (the kernel picked it).

@@ -176,11 +176,10 @@ def _paired(s, b, key, target):
     without per-run figures falls back to the ratio of the medians, noisy when the min-max ranges
     overlap.
     """
-    p = stats.paired(s.get(_PER_RUN[key]), b.get(_PER_RUN[key]))
+    r, p = stats.ratio_of(s, b, key, _PER_RUN[key])
     if p:
         rng = f" (runs {p['min']:.2f}–{p['max']:.2f})" if p["n"] > 1 else ""
-        return p["median"], stats.verdict(p, target) == "too noisy", f"{p['median']:.2f}×{rng}"
-    r = s[key]["median"] / b[key]["median"]
+        return r, stats.verdict(p, target) == "too noisy", f"{r:.2f}×{rng}"
     noisy = s[key]["min"] <= b[key]["max"] and b[key]["min"] <= s[key]["max"]
     return r, noisy, f"{r:.2f}×"
 

@@ -340,18 +340,15 @@ def add_ratios(summary, baseline, rate_key, cpu_key):
         # The median of the per-repetition ratios (stats.paired), and the trust verdict from
         # whether the repetitions agree; the ratio of the medians where per-run figures are
         # missing (a result file from before they were kept).
-        p = stats.paired(s.get("per_run"), b.get("per_run"))
+        s["ratio"], p = stats.ratio_of(s, b, rate_key, "per_run")
         if p:
-            s["ratio"], s["ratio_range"] = p["median"], [p["min"], p["max"]]
+            s["ratio_range"] = [p["min"], p["max"]]
             trust = stats.verdict(p, 1.0)
         else:
-            s["ratio"], trust = stats.compare(s[rate_key], b[rate_key])
+            trust = stats.compare(s[rate_key], b[rate_key])[1]
         s["trust"] = "baseline" if name == baseline else trust
-        pc = stats.paired(s.get("cpu_per_run"), b.get("cpu_per_run"))
-        if pc:
-            s["cpu_ratio"] = pc["median"]
-        elif cpu_key and s.get(cpu_key) and b.get(cpu_key):
-            s["cpu_ratio"] = s[cpu_key]["median"] / b[cpu_key]["median"]
+        if cpu_key and s.get(cpu_key) and b.get(cpu_key):
+            s["cpu_ratio"] = stats.ratio_of(s, b, cpu_key, "cpu_per_run")[0]
 
 
 # --- HTTP cells (wrk) --------------------------------------------------------------------------

@@ -53,3 +53,15 @@ def verdict(p, target=1.0):
     if p["n"] < 2:
         return "single run"
     return "ok" if p["min"] > target or p["max"] < target else "too noisy"
+
+
+def ratio_of(a, b, key, per_run_key):
+    """a's figure `key` over b's: (ratio, paired summary), the median of the per-repetition
+    ratios when both carry per-run figures under per_run_key, else (ratio of the medians, None)
+    for a result file from before they were kept. (None, None) when b's median is 0."""
+    p = paired(a.get(per_run_key), b.get(per_run_key))
+    if p:
+        return p["median"], p
+    if not b[key]["median"]:
+        return None, None
+    return a[key]["median"] / b[key]["median"], None

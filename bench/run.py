@@ -297,11 +297,16 @@ def run_echo_cell(cell, servers, plan, ctx, progress):
             "summary": summarize_echo(runs, [s for s in servers if s["available"]])}
 
 
+def echo_run_ok(r):
+    """A loadgen run that finished and verified every byte."""
+    return "error" not in r and r.get("ok")
+
+
 def summarize_echo(runs, servers):
     summary = {}
     for s in servers:
-        good = [r for r in runs[s["name"]] if "error" not in r and r.get("ok")]
-        bad = [r for r in runs[s["name"]] if "error" in r or not r.get("ok")]
+        good = [r for r in runs[s["name"]] if echo_run_ok(r)]
+        bad = [r for r in runs[s["name"]] if not echo_run_ok(r)]
         if not good:
             why = bad[0].get("error") or bad[0].get("first_error") if bad else "no runs"
             summary[s["name"]] = {"error": f"failed: {why}"}
@@ -313,8 +318,8 @@ def summarize_echo(runs, servers):
         summary[s["name"]] = {
             "msgs_per_s": stats.summarize([r["msgs_per_s"] for r in good]),
             # In repetition order, None for a failed run: the paired ratios line them up.
-            "per_run": [r["msgs_per_s"] if r in good else None for r in runs[s["name"]]],
-            "cpu_per_run": [r["server_cpu"]["us_per_msg"] if r in good and "server_cpu" in r
+            "per_run": [r["msgs_per_s"] if echo_run_ok(r) else None for r in runs[s["name"]]],
+            "cpu_per_run": [r["server_cpu"]["us_per_msg"] if echo_run_ok(r) and "server_cpu" in r
                             else None for r in runs[s["name"]]],
             "cpu": stats.summarize(cpu),
             "cpu_us_per_msg": stats.summarize(cpu)["median"] if cpu else None,
@@ -423,8 +428,8 @@ def run_http_cell(conns, servers, plan, ctx, progress):
         cpu = [r["server_cpu_us_per_req"] for r in good if r.get("server_cpu_us_per_req")]
         summary[s["name"]] = {
             "rps": stats.summarize([r["rps"] for r in good]),
-            "per_run": [r["rps"] if r in good else None for r in runs[s["name"]]],
-            "cpu_per_run": [r.get("server_cpu_us_per_req") if r in good else None
+            "per_run": [None if r.get("error") else r["rps"] for r in runs[s["name"]]],
+            "cpu_per_run": [None if r.get("error") else r.get("server_cpu_us_per_req")
                             for r in runs[s["name"]]],
             "cpu": stats.summarize(cpu),
             "cpu_us_per_req": stats.summarize(cpu)["median"] if cpu else None,

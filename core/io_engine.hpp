@@ -67,6 +67,7 @@ struct engine_stats {
     uint64_t ms_recv_enobufs = 0;   // multishot recv stopped because the buffer ring ran dry
     uint64_t ms_recv_fallbacks = 0; // single-shot recv used because no buffer was free
     uint64_t ms_recv_left = 0;      // plain recvs of connections that left the ring (bulk reads)
+    uint64_t bulk_inline = 0;       // bulk reads/sends completed by a direct nonblocking call
     uint64_t ms_accept_arms = 0;
     uint64_t sync_cancels = 0; // abandoned operations cancelled synchronously
 };

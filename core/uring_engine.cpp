@@ -19,6 +19,7 @@ uring_engine::req *uring_engine::alloc_req(req::kind_t k, udesc *d, io_op *op) n
     r->cancel_sent = false;
     r->touches_memory = false;
     r->timed = false;
+    r->dir = req::none;
     r->op = op;
     r->d = d;
     if (d) ++d->refs;
@@ -146,6 +147,7 @@ bool uring_engine::start(io_op &op) noexcept {
     }
     op.aux = 0;
     if ((d.flags & desc_hooked) || d.perform) return start_hooked(op, d);
+    if (d.bulk && d.no_multishot && op.flags == 0 && try_bulk_inline(op, d)) return true;
     if ((op.code == op_code::recv || op.code == op_code::recvmsg) && (d.flags & desc_stream) &&
         br_ && !d.no_multishot && !(op.flags & (MSG_OOB | MSG_ERRQUEUE))) {
         // A reader with a buffer of at least two provided buffers moves bulk data: the ring
@@ -176,6 +178,31 @@ bool uring_engine::start(io_op &op) noexcept {
     return submit_op(op, d);
 }
 
+// A connection that left the ring moves bulk data. Batching its recvs and sends through the
+// ring visits each of them once per loop turn, moving one buffer's worth, so with many such
+// connections every visit finds the socket's state and the data cold again (at 1024 connections
+// x 64 KiB x 8 in flight this cost 1.5x the CPU per message of a raw epoll server). While its
+// last read filled the buffer (more is queued) and its last send went out whole (there is room),
+// its next read or send is one nonblocking call made right here, as the epoll engine would make
+// it: the coroutine then drains and echoes the socket in one visit. Never while an SQE of the
+// same direction is in flight, which it would overtake.
+bool uring_engine::try_bulk_inline(io_op &op, udesc &d) noexcept {
+    long r;
+    if (op.code == op_code::recv && d.rx_hot && d.sq_rx == 0) {
+        r = sys::recvfrom(d.fd, op.buf, op.len, MSG_DONTWAIT, nullptr, nullptr);
+        d.rx_hot = r > 0 && static_cast<std::size_t>(r) == op.len;
+    } else if (op.code == op_code::send && !d.tx_full && d.sq_tx == 0) {
+        r = sys::sendto(d.fd, op.buf, op.len, MSG_DONTWAIT | MSG_NOSIGNAL, nullptr, 0);
+        d.tx_full = r == -EAGAIN || (r >= 0 && static_cast<std::size_t>(r) < op.len);
+    } else {
+        return false;
+    }
+    if (r == -EAGAIN) return false; // not ready after all: through the ring
+    op.result = r;
+    ++stats_.bulk_inline;
+    return true;
+}
+
 bool uring_engine::submit_op(io_op &op, udesc &d) noexcept {
     io_uring_sqe *sqe = get_sqe();
     req *r = sqe ? alloc_req(req::k_op, &d, &op) : nullptr;
@@ -185,6 +212,8 @@ bool uring_engine::submit_op(io_op &op, udesc &d) noexcept {
         return true;
     }
     r->touches_memory = true;
+    if (op.code == op_code::recv || op.code == op_code::recvmsg) r->dir = req::rx, ++d.sq_rx;
+    if (op.code == op_code::send || op.code == op_code::sendmsg) r->dir = req::tx, ++d.sq_tx;
     switch (op.code) {
     case op_code::recv:
         io_uring_prep_recv(sqe, d.fd, op.buf, op.len, op.flags);
@@ -411,6 +440,13 @@ void uring_engine::dispatch(uint64_t ud, int res, uint32_t flags) noexcept {
     switch (r->kind) {
     case req::k_op: {
         io_op *op = r->op;
+        if (r->dir == req::rx) {
+            --r->d->sq_rx;
+            r->d->rx_hot = op && res > 0 && static_cast<std::size_t>(res) == op->len;
+        } else if (r->dir == req::tx) {
+            --r->d->sq_tx;
+            r->d->tx_full = op && res >= 0 && static_cast<std::size_t>(res) < op->len;
+        }
         free_req(r);
         if (!op) return; // abandoned
         op->state = s_idle;

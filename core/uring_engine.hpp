@@ -15,7 +15,10 @@
 //    of it is served from its queue, flags (MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT, MSG_TRUNC) and
 //    recvmsg included, so bytes never overtake each other. A connection read with buffers of
 //    two provided buffers or more leaves the ring for plain recvs into the caller's buffer
-//    (after what the ring already holds for it), saving the ring's chunking and a copy.
+//    (after what the ring already holds for it), saving the ring's chunking and a copy. Such a
+//    bulk connection reads and sends with a direct nonblocking call while its socket is known
+//    to have bytes (the last read filled its buffer) or room (the last send went out whole),
+//    so that one visit drains and echoes it; see try_bulk_inline().
 //  - Listening sockets use multishot accept; accepted descriptors queue until accepted.
 //  - Cancellation: IORING_OP_ASYNC_CANCEL by request (user_data), or by fd (detach). An awaiter
 //    destroyed with an SQE in flight that points at its memory uses
@@ -61,6 +64,7 @@ private:
         enum kind_t : uint8_t { k_op, k_hooked, k_ms_recv, k_ms_accept, k_wake } kind = k_op;
         bool cancel_sent = false;
         bool touches_memory = false; // the kernel reads or writes op memory: sync cancel on abandon
+        enum dir_t : uint8_t { none, rx, tx } dir = none; // k_op: counted in d's sq_rx / sq_tx
         bool timed = false;     // a hooked poll with a linked timeout: the object's own deadline
         __kernel_timespec ts{}; // that deadline, read by the kernel when the SQEs are submitted
         io_op *op = nullptr;
@@ -85,6 +89,10 @@ private:
         bool no_multishot = false; // not a TCP stream, or its reader wants ancillary data
         bool ms_used = false;      // a multishot recv was armed: every read goes through the queue
         bool bulk = false;         // reads with large buffers: leaving (or left) the ring
+        bool rx_hot = false;       // bulk: the last read filled its buffer (more is queued)
+        bool tx_full = false;      // bulk: the last send was short (the send buffer is full)
+        uint16_t sq_rx = 0;        // plain recv/recvmsg SQEs in flight on this fd
+        uint16_t sq_tx = 0;        // plain send/sendmsg SQEs in flight on this fd
         // multishot accept
         req *ms_accept = nullptr;
         waitq acceptors;
@@ -101,6 +109,7 @@ private:
     udesc *alloc_desc() noexcept;
     void put_desc(udesc *d) noexcept;
 
+    bool try_bulk_inline(io_op &op, udesc &d) noexcept;
     bool submit_op(io_op &op, udesc &d) noexcept;
     bool start_recv_ms(io_op &op, udesc &d) noexcept;
     bool start_accept_ms(io_op &op, udesc &d) noexcept;

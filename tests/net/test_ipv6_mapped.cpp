@@ -1,6 +1,7 @@
 // IPv6 and IPv4-mapped addresses: a dual-stack listener (IPV6_V6ONLY 0) accepts an IPv4 client
-// and names it ::ffff:127.0.0.1; with IPV6_V6ONLY 1 the IPv4 client is refused; an IPv6 socket
-// reaches an IPv4 listener through a mapped address; V6ONLY cannot change once bound.
+// and names it ::ffff:127.0.0.1; with IPV6_V6ONLY 1 the IPv4 side of the port stays unclaimed and
+// an IPv4 client is refused; an IPv6 socket reaches an IPv4 listener through a mapped address;
+// V6ONLY cannot change once bound.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -67,20 +68,47 @@ TEST_CASE("IPv6: a dual-stack listener accepts an IPv4 client as ::ffff:127.0.0.
 }
 
 TEST_CASE("IPv6: with IPV6_V6ONLY 1 an IPv4 client is refused") {
-    listener6 l = listen_any6(1);
-    REQUIRE(l.fd >= 0);
+    // The port is reserved on the IPv4 side first, by a bound socket that never listens. A V6ONLY
+    // listener on the IPv6 side of the port must then bind (it does not claim IPv4), a dual-stack
+    // one must not, and an IPv4 client must find nobody listening. Reserving the port ourselves
+    // keeps parallel tests from taking the IPv4 side of it between the steps.
+    fd_guard held4(zsock_socket(AF_INET, SOCK_STREAM, 0));
+    sockaddr_in to = loopback4(0);
+    REQUIRE(zsock_bind(held4, sa(&to), sizeof to) == 0);
+    socklen_t tlen = sizeof to;
+    REQUIRE(zsock_getsockname(held4, sa(&to), &tlen) == 0);
+
+    sockaddr_in6 any6{};
+    any6.sin6_family = AF_INET6;
+    any6.sin6_addr = in6addr_any;
+    any6.sin6_port = to.sin_port;
+    int off = 0, on = 1;
+    fd_guard dual(zsock_socket(AF_INET6, SOCK_STREAM, 0));
+    REQUIRE(zsock_setsockopt(dual, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) == 0);
+    errno = 0;
+    CHECK(zsock_bind(dual, sa(&any6), sizeof any6) == -1);
+    CHECK(errno == EADDRINUSE);
+
+    fd_guard l6(zsock_socket(AF_INET6, SOCK_STREAM, 0));
+    REQUIRE(zsock_setsockopt(l6, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) == 0);
+    REQUIRE(zsock_bind(l6, sa(&any6), sizeof any6) == 0);
+    REQUIRE(zsock_listen(l6, 4) == 0);
     int v = 0;
     socklen_t len = sizeof v;
-    REQUIRE(zsock_getsockopt(l.fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len) == 0);
+    REQUIRE(zsock_getsockopt(l6, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len) == 0);
     CHECK(v == 1);
+
     fd_guard c(zsock_socket(AF_INET, SOCK_STREAM, 0));
-    sockaddr_in to = loopback4(ntohs(l.addr.sin6_port));
     errno = 0;
     CHECK(zsock_connect(c, sa(&to), sizeof to) == -1);
     CHECK(errno == ECONNREFUSED);
-    // The IPv4 side of the port is free: an IPv4 socket can take it.
-    fd_guard l4(zsock_socket(AF_INET, SOCK_STREAM, 0));
-    CHECK(zsock_bind(l4, sa(&to), sizeof to) == 0);
+
+    // The IPv6 side of the same port is served.
+    fd_guard c6(zsock_socket(AF_INET6, SOCK_STREAM, 0));
+    sockaddr_in6 to6 = loopback6(ntohs(to.sin_port));
+    REQUIRE(zsock_connect(c6, sa(&to6), sizeof to6) == 0);
+    fd_guard s6(zsock_accept(l6, nullptr, nullptr));
+    CHECK(s6 >= 0);
 }
 
 TEST_CASE("IPv6: a V6ONLY 0 socket reaches an IPv4 listener through a mapped address") {

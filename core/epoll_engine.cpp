@@ -188,6 +188,9 @@ void epoll_engine::dequeue(desc &d, io_op &op) noexcept {
 [[gnu::always_inline]] inline long epoll_engine::attempt_native(desc &d, io_op &op,
                                                                 int nat) noexcept {
     if (!d.ready[nat]) return -EAGAIN; // known not ready: wait for the next edge
+    if (op.code == op_code::poll) [[unlikely]]
+        return attempt_wait(d, op, nat);
+    d.known[nat] = false;
     long r = perform_native(op, d.fd);
     if (r == -EAGAIN) {
         d.ready[nat] = false;
@@ -199,6 +202,16 @@ void epoll_engine::dequeue(desc &d, io_op &op) noexcept {
         // (or error) is then still to be read, and no new edge will announce it.
         d.ready[nat] = false;
     }
+    return r;
+}
+
+// A readiness wait on a kernel socket whose edge flag is set. Right after the event that set it
+// (nothing has read or written since), the answer is known; otherwise one zero-timeout poll
+// asks, and a "not ready" clears the flag like an EAGAIN: the next edge wakes the wait.
+long epoll_engine::attempt_wait(desc &d, io_op &op, int nat) noexcept {
+    if (d.known[nat]) return side_events(nat);
+    long r = perform_native(op, d.fd);
+    if (r == -EAGAIN) d.ready[nat] = false;
     return r;
 }
 
@@ -222,6 +235,7 @@ long epoll_engine::attempt_waitall(desc &d, io_op &op) noexcept {
         return m ? sys::recvmsg(fd, m, flags)
                  : sys::recvfrom(fd, buf, len, flags, nullptr, nullptr);
     });
+    d.known[side_in] = false;
     if (r == -EAGAIN) d.ready[side_in] = false;
     return r;
 }
@@ -353,9 +367,10 @@ void epoll_engine::on_event(desc &d, uint32_t ev) noexcept {
     if (d.detached) return;
     bool object =
         d.perform != nullptr; // hooked/offloaded: its own readiness may differ from the kernel's
-    if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) d.ready[side_in] = true;
+    if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP))
+        d.ready[side_in] = d.known[side_in] = true;
     if (ev & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) d.hangup = true;
-    if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) d.ready[side_out] = true;
+    if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) d.ready[side_out] = d.known[side_out] = true;
     if (d.q[side_in].head && (d.ready[side_in] || object)) run_queue(d, side_in);
     if (!d.detached && d.q[side_out].head && (d.ready[side_out] || object)) run_queue(d, side_out);
 }

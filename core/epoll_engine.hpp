@@ -46,6 +46,9 @@ private:
     struct desc : io_desc {
         queue q[2]; // 0: waits for input, 1: waits for output
         bool ready[2] = {true, true};
+        // An event reported this direction ready and no call has used it since: a readiness
+        // wait (op_code::poll) completes without asking the kernel again.
+        bool known[2] = {false, false};
         bool hangup = false; // EPOLLRDHUP/HUP/ERR seen: reads never block again
         hook_timer timer;    // a hooked object's own deadline (DTLS timers): retry its queues then
         desc *next_free = nullptr;
@@ -56,6 +59,7 @@ private:
     epoll_engine() = default;
     desc *alloc_desc() noexcept;
     long attempt_native(desc &d, io_op &op, int nat) noexcept;
+    [[gnu::noinline]] long attempt_wait(desc &d, io_op &op, int nat) noexcept;
     [[gnu::noinline, gnu::cold]] long attempt_waitall(desc &d, io_op &op) noexcept;
     [[gnu::noinline, gnu::cold]] long attempt_flagged(desc &d, io_op &op, int nat) noexcept;
     [[gnu::noinline, gnu::cold]] bool start_flagged(desc &d, io_op &op, int side) noexcept;

@@ -147,6 +147,8 @@ bool uring_engine::start(io_op &op) noexcept {
     }
     op.aux = 0;
     if ((d.flags & desc_hooked) || d.perform) return start_hooked(op, d);
+    if (op.code == op_code::poll) [[unlikely]]
+        return start_wait(op, d);
     if (d.bulk && d.no_multishot && op.flags == 0 && try_bulk_inline(op, d)) return true;
     if ((op.code == op_code::recv || op.code == op_code::recvmsg) && (d.flags & desc_stream) &&
         br_ && !d.no_multishot && !(op.flags & (MSG_OOB | MSG_ERRQUEUE))) {
@@ -203,6 +205,17 @@ bool uring_engine::try_bulk_inline(io_op &op, udesc &d) noexcept {
     return true;
 }
 
+// A readiness wait on a kernel socket. A TCP connection that reads (or will read) through the
+// buffer ring has its bytes taken off the socket by the multishot recv as they arrive, where a
+// poll of the socket would no longer see them: its POLLIN wait joins the readers, in line with
+// them, and is ready when bytes, the end of stream or an error are queued (serve_rx). Every
+// other wait is a POLL_ADD.
+bool uring_engine::start_wait(io_op &op, udesc &d) noexcept {
+    if ((op.events & POLLIN) && (d.flags & desc_stream) && br_ && !d.no_multishot)
+        return start_recv_ms(op, d);
+    return submit_op(op, d);
+}
+
 bool uring_engine::submit_op(io_op &op, udesc &d) noexcept {
     io_uring_sqe *sqe = get_sqe();
     req *r = sqe ? alloc_req(req::k_op, &d, &op) : nullptr;
@@ -237,6 +250,7 @@ bool uring_engine::submit_op(io_op &op, udesc &d) noexcept {
     case op_code::poll:
         io_uring_prep_poll_add(sqe, d.fd, static_cast<unsigned>(op.events));
         r->touches_memory = false;
+        r->dir = (op.events & POLLIN) ? req::wait_in : req::wait_out;
         break;
     }
     io_uring_sqe_set_data(sqe, r);
@@ -446,6 +460,10 @@ void uring_engine::dispatch(uint64_t ud, int res, uint32_t flags) noexcept {
         } else if (r->dir == req::tx) {
             --r->d->sq_tx;
             r->d->tx_full = op && res >= 0 && static_cast<std::size_t>(res) < op->len;
+        } else if (r->dir == req::wait_in) {
+            if (res > 0) r->d->rx_hot = true; // readable (or ended): the next read is direct
+        } else if (r->dir == req::wait_out) {
+            if (res > 0) r->d->tx_full = false;
         }
         free_req(r);
         if (!op) return; // abandoned

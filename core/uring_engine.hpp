@@ -19,6 +19,9 @@
 //    bulk connection reads and sends with a direct nonblocking call while its socket is known
 //    to have bytes (the last read filled its buffer) or room (the last send went out whole),
 //    so that one visit drains and echoes it; see try_bulk_inline().
+//  - A readiness wait (op_code::poll) on a connection that reads through the ring joins its
+//    readers and is served from its queue, since the ring takes bytes off the socket as they
+//    arrive and a poll of the socket would miss them; elsewhere it is an IORING_OP_POLL_ADD.
 //  - Listening sockets use multishot accept; accepted descriptors queue until accepted.
 //  - Cancellation: IORING_OP_ASYNC_CANCEL by request (user_data), or by fd (detach). An awaiter
 //    destroyed with an SQE in flight that points at its memory uses
@@ -64,7 +67,9 @@ private:
         enum kind_t : uint8_t { k_op, k_hooked, k_ms_recv, k_ms_accept, k_wake } kind = k_op;
         bool cancel_sent = false;
         bool touches_memory = false; // the kernel reads or writes op memory: sync cancel on abandon
-        enum dir_t : uint8_t { none, rx, tx } dir = none; // k_op: counted in d's sq_rx / sq_tx
+        // k_op: a transfer counted in d's sq_rx / sq_tx, or a readiness poll, whose completion
+        // tells try_bulk_inline() that the socket has bytes (wait_in) or room (wait_out)
+        enum dir_t : uint8_t { none, rx, tx, wait_in, wait_out } dir = none;
         bool timed = false;     // a hooked poll with a linked timeout: the object's own deadline
         __kernel_timespec ts{}; // that deadline, read by the kernel when the SQEs are submitted
         io_op *op = nullptr;
@@ -112,6 +117,7 @@ private:
     bool try_bulk_inline(io_op &op, udesc &d) noexcept;
     bool submit_op(io_op &op, udesc &d) noexcept;
     bool start_recv_ms(io_op &op, udesc &d) noexcept;
+    bool start_wait(io_op &op, udesc &d) noexcept;
     bool start_accept_ms(io_op &op, udesc &d) noexcept;
     bool start_hooked(io_op &op, udesc &d) noexcept;
     void arm_recv(udesc &d) noexcept;

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "core/sys.hpp"
@@ -83,6 +84,17 @@ static bool stream_has_ancillary(int fd) noexcept {
 // While a reader waits, op.result holds the
 // bytes it took so far. true: op is complete.
 bool uring_engine::serve_rx(udesc &d, io_op &op) noexcept {
+    if (op.code == op_code::poll) { // a readiness wait: ready once anything is there to read
+        if (d.q_head >= 0)
+            op.result = POLLIN;
+        else if (d.rx_status == 1)
+            op.result = POLLIN | POLLRDHUP;
+        else if (d.rx_status < 0)
+            op.result = POLLIN | POLLERR; // the error itself is for the next recv
+        else
+            return false;
+        return true;
+    }
     iovec one{op.buf, op.len};
     const iovec *iov = &one;
     std::size_t iovcnt = 1;

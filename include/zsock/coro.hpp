@@ -14,10 +14,10 @@
 #include <zsock/sync_wait.hpp>
 #include <zsock/task.hpp>
 #include <zsock/tcp.hpp>
+#include <zsock/timer.hpp>
 #include <zsock/tls_listener.hpp>
 #include <zsock/tls_stream.hpp>
-#include <zsock/timer.hpp>
-#include <zsock/tls_stream.hpp>
 #include <zsock/udp.hpp>
+#include <zsock/wait.hpp>
 #include <zsock/when_all.hpp>
 #include <zsock/when_any.hpp>

@@ -39,6 +39,7 @@
 #include <zsock/event_loop.hpp>
 #include <zsock/result.hpp>
 #include <zsock/task.hpp>
+#include <zsock/wait.hpp>
 
 namespace zsock {
 
@@ -263,6 +264,10 @@ public:
     task<io_result> send_all(const void *buf, std::size_t len) {
         return send_all(std::span<const std::byte>(static_cast<const std::byte *>(buf), len));
     }
+
+    /// Waits until a recv (readable) or a send (writable) would not wait, moving no bytes (see
+    /// <zsock/wait.hpp>): wait, then borrow a buffer and recv.
+    detail::wait_awaiter wait(wait_type what) noexcept { return {desc_, what}; }
 
     /// shutdown(2): SHUT_RD, SHUT_WR or SHUT_RDWR.
     result<void> shutdown(int how = SHUT_WR) noexcept;

@@ -185,6 +185,10 @@ public:
     task<io_result> send_all(std::string_view buf) { return s_.send_all(buf); }
     task<io_result> send_all(const void *buf, std::size_t len) { return s_.send_all(buf, len); }
 
+    /// Waits until recv (readable: decrypted application data is held, or the session ended)
+    /// or send (writable) would not wait, moving no bytes (see <zsock/wait.hpp>).
+    detail::wait_awaiter wait(wait_type what) noexcept { return s_.wait(what); }
+
     /// Ends this side of the session: sends what mbedTLS still holds, then close_notify, then
     /// shuts the transport's write side (the peer's recv returns 0). Never blocks the loop: it
     /// waits for the transport as an operation of its own. Later sends fail with broken_pipe;

@@ -20,6 +20,7 @@
 #include <zsock/event_loop.hpp>
 #include <zsock/result.hpp>
 #include <zsock/tcp.hpp>
+#include <zsock/wait.hpp>
 
 namespace zsock {
 
@@ -134,6 +135,10 @@ public:
     detail::msg_awaiter sendmsg(const msghdr &m, int flags = 0) noexcept {
         return {desc_, detail::op_code::sendmsg, const_cast<msghdr *>(&m), flags};
     }
+
+    /// Waits until a datagram is there to read (readable) or a send would not wait (writable),
+    /// taking nothing (see <zsock/wait.hpp>).
+    detail::wait_awaiter wait(wait_type what) noexcept { return {desc_, what}; }
 
     result<endpoint> local_endpoint() const noexcept;
     void close() noexcept;

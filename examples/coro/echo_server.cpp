@@ -5,17 +5,17 @@
 //   echo_server --port 8443 --tls server.pem server.key      # TLS 1.2 (PEM certificate and key)
 //   openssl s_client -connect 127.0.0.1:8443 -CAfile ca.pem -servername localhost
 //
-// Each connection is one coroutine: recv what arrived, send it all back, until end of stream.
+// Each connection is one coroutine: recv what arrived, send it all back, until end of stream;
+// bulk connections wait for bytes before they borrow a buffer (see echo_bytes).
 // TCP_NODELAY is set on every connection (the benchmarks send small messages). With --tls each
 // connection first runs its handshake (10 s at most), and ends with close_notify.
 #include <chrono>
 #include <cstdio>
-#include <memory>
-#include <new>
 
 #include <zsock/tls_listener.hpp>
 #include <zsock/tls_stream.hpp>
 
+#include "buffer_pool.hpp"
 #include "server_main.hpp"
 #include "tls_files.hpp"
 
@@ -23,30 +23,43 @@ namespace {
 
 constexpr sec_tag_t server_tag = 1;
 
+/// Sends all of buf[0, n) (a send may take less); false if the connection failed.
+template <class Stream>
+zsock::task<bool> send_all(Stream &s, const char *buf, std::size_t n) {
+    for (std::size_t off = 0; off < n;) {
+        auto w = co_await s.send(buf + off, n - off);
+        if (!w) co_return false;
+        off += *w;
+    }
+    co_return true;
+}
+
 /// The echo loop, for tcp_stream and tls_stream alike.
 ///
 /// Small messages fit a buffer inside the coroutine frame, so an idle connection costs its frame
-/// and nothing more. A connection whose reads fill that buffer is moving bulk data: it gets a
-/// 64 KiB buffer, once, so that a large message is not echoed 2 KiB at a time.
+/// and nothing more. A connection whose reads fill that buffer is moving bulk data: from then on
+/// it waits until bytes are there, borrows a 64 KiB buffer from its thread's pool, and keeps it
+/// only while its reads fill it, so that many busy connections share a few warm buffers instead
+/// of one each.
 template <class Stream>
 zsock::task<void> echo_bytes(Stream &s) {
-    constexpr std::size_t bulk_size = 64 * 1024;
     char small[2048];
-    std::unique_ptr<char[]> bulk;
-    char *buf = small;
-    std::size_t cap = sizeof small;
     for (;;) {
-        auto n = co_await s.recv(buf, cap);
+        auto n = co_await s.recv(small, sizeof small);
         if (!n || *n == 0) co_return; // error or end of stream
-        std::size_t off = 0;
-        while (off < *n) { // send may take less than everything
-            auto w = co_await s.send(buf + off, *n - off);
-            if (!w) co_return;
-            off += *w;
-        }
-        if (*n == cap && !bulk) {
-            bulk.reset(new (std::nothrow) char[bulk_size]);
-            if (bulk) buf = bulk.get(), cap = bulk_size;
+        if (!co_await send_all(s, small, *n)) co_return;
+        if (*n == sizeof small) break;
+    }
+    thread_local example::buffer_pool pool(64 * 1024);
+    for (;;) {
+        if (!co_await s.wait(zsock::wait_type::readable)) co_return;
+        auto buf = pool.take();
+        if (!buf) co_return; // out of memory
+        for (;;) {
+            auto n = co_await s.recv(buf.data(), buf.size());
+            if (!n || *n == 0) co_return;
+            if (!co_await send_all(s, buf.data(), *n)) co_return;
+            if (*n < buf.size()) break; // drained: give the buffer back before waiting
         }
     }
 }

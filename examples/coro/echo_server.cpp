@@ -23,17 +23,6 @@ namespace {
 
 constexpr sec_tag_t server_tag = 1;
 
-/// Sends all of buf[0, n) (a send may take less); false if the connection failed.
-template <class Stream>
-zsock::task<bool> send_all(Stream &s, const char *buf, std::size_t n) {
-    for (std::size_t off = 0; off < n;) {
-        auto w = co_await s.send(buf + off, n - off);
-        if (!w) co_return false;
-        off += *w;
-    }
-    co_return true;
-}
-
 /// The echo loop, for tcp_stream and tls_stream alike.
 ///
 /// Small messages fit a buffer inside the coroutine frame, so an idle connection costs its frame
@@ -47,7 +36,14 @@ zsock::task<void> echo_bytes(Stream &s) {
     for (;;) {
         auto n = co_await s.recv(small, sizeof small);
         if (!n || *n == 0) co_return; // error or end of stream
-        if (!co_await send_all(s, small, *n)) co_return;
+        // The send loop is written out, here and below, rather than called: a coroutine call
+        // per message costs about 250 user-space instructions, half again the whole echo's
+        // (callgrind at 50 connections: 771 per message with the call, 516 without).
+        for (std::size_t off = 0; off < *n;) {
+            auto w = co_await s.send(small + off, *n - off);
+            if (!w) co_return;
+            off += *w;
+        }
         if (*n == sizeof small) break;
     }
     thread_local example::buffer_pool pool(64 * 1024);
@@ -58,7 +54,11 @@ zsock::task<void> echo_bytes(Stream &s) {
         for (;;) {
             auto n = co_await s.recv(buf.data(), buf.size());
             if (!n || *n == 0) co_return;
-            if (!co_await send_all(s, buf.data(), *n)) co_return;
+            for (std::size_t off = 0; off < *n;) {
+                auto w = co_await s.send(buf.data() + off, *n - off);
+                if (!w) co_return;
+                off += *w;
+            }
             if (*n < buf.size()) break; // drained: give the buffer back before waiting
         }
     }

@@ -22,12 +22,19 @@ constexpr int max_events = 64; // per wait; small enough to need no stack-clash 
 
 using detail::aux_waitall;
 
-// The queue an operation waits in: 0 input, 1 output (poll: by its events).
-constexpr uint8_t side_of_code[] = {
-    0 /*recv*/, 1 /*send*/, 0 /*recvmsg*/, 1 /*sendmsg*/, 0 /*accept*/, 1 /*connect*/, 0 /*poll*/};
+// The queue an operation waits in: 0 input, 1 output (poll: by its events). The codes alternate
+// input and output (recv, send, recvmsg, sendmsg, accept, connect), so below poll the side is
+// the code's low bit.
+static_assert(static_cast<int>(op_code::recv) == 0 && static_cast<int>(op_code::send) == 1 &&
+              static_cast<int>(op_code::recvmsg) == 2 && static_cast<int>(op_code::sendmsg) == 3 &&
+              static_cast<int>(op_code::accept) == 4 && static_cast<int>(op_code::connect) == 5 &&
+              static_cast<int>(op_code::poll) == 6);
+inline int side_of_transfer(op_code code) noexcept {
+    return static_cast<int>(code) & 1;
+}
 inline int natural_side(const io_op &op) noexcept {
     if (op.code == op_code::poll) return (op.events & POLLIN) ? 0 : 1;
-    return side_of_code[static_cast<int>(op.code)];
+    return side_of_transfer(op.code);
 }
 
 short side_events(int side) noexcept {
@@ -41,8 +48,19 @@ short kernel_revents(int fd, short events) noexcept {
     return sys::ppoll(&p, 1, &zero) > 0 ? p.revents : 0;
 }
 
-/// One nonblocking attempt of op on a kernel socket.
+long perform_other(io_op &op, int fd) noexcept;
+
+/// One nonblocking attempt of op on a kernel socket. recv and send, the calls of every echo and
+/// request, are tested first, ahead of the jump table of the rest.
 [[gnu::always_inline]] inline long perform_native(io_op &op, int fd) noexcept {
+    if (op.code == op_code::recv)
+        return sys::recvfrom(fd, op.buf, op.len, op.flags | MSG_DONTWAIT, nullptr, nullptr);
+    if (op.code == op_code::send)
+        return sys::sendto(fd, op.buf, op.len, op.flags | MSG_DONTWAIT | MSG_NOSIGNAL, nullptr, 0);
+    return perform_other(op, fd);
+}
+
+long perform_other(io_op &op, int fd) noexcept {
     switch (op.code) {
     case op_code::recv:
         return sys::recvfrom(fd, op.buf, op.len, op.flags | MSG_DONTWAIT, nullptr, nullptr);
@@ -188,9 +206,6 @@ void epoll_engine::dequeue(desc &d, io_op &op) noexcept {
 [[gnu::always_inline]] inline long epoll_engine::attempt_native(desc &d, io_op &op,
                                                                 int nat) noexcept {
     if (!d.ready[nat]) return -EAGAIN; // known not ready: wait for the next edge
-    if (op.code == op_code::poll) [[unlikely]]
-        return attempt_wait(d, op, nat);
-    d.known[nat] = false;
     long r = perform_native(op, d.fd);
     if (r == -EAGAIN) {
         d.ready[nat] = false;
@@ -205,14 +220,31 @@ void epoll_engine::dequeue(desc &d, io_op &op) noexcept {
     return r;
 }
 
-// A readiness wait on a kernel socket whose edge flag is set. Right after the event that set it
-// (nothing has read or written since), the answer is known; otherwise one zero-timeout poll
-// asks, and a "not ready" clears the flag like an EAGAIN: the next edge wakes the wait.
+// A readiness wait on a kernel socket. With the edge flag clear it waits for the next edge;
+// with it set, one zero-timeout poll asks (the flag may be stale), and a "not ready" clears the
+// flag like an EAGAIN. run_queue() answers without asking right after an event.
 long epoll_engine::attempt_wait(desc &d, io_op &op, int nat) noexcept {
-    if (d.known[nat]) return side_events(nat);
+    if (!d.ready[nat]) return -EAGAIN;
     long r = perform_native(op, d.fd);
     if (r == -EAGAIN) d.ready[nat] = false;
     return r;
+}
+
+// start() for a readiness wait (op_code::poll), kept off the path of transfers: in line behind
+// the operations already waiting in its direction, else one attempt.
+bool epoll_engine::start_wait(desc &d, io_op &op) noexcept {
+    int side = natural_side(op);
+    if (d.q[side].head) {
+        enqueue(d, side, op);
+        return false;
+    }
+    long r = d.perform ? attempt_object(d, op, &side) : attempt_wait(d, op, side);
+    if (r != -EAGAIN) {
+        op.result = r;
+        return true;
+    }
+    enqueue(d, side, op);
+    return false;
 }
 
 // attempt_native for an operation with MSG_* flags (kept off the common path: an echo's recv
@@ -235,7 +267,6 @@ long epoll_engine::attempt_waitall(desc &d, io_op &op) noexcept {
         return m ? sys::recvmsg(fd, m, flags)
                  : sys::recvfrom(fd, buf, len, flags, nullptr, nullptr);
     });
-    d.known[side_in] = false;
     if (r == -EAGAIN) d.ready[side_in] = false;
     return r;
 }
@@ -270,7 +301,9 @@ bool epoll_engine::start(io_op &op) noexcept {
         return true;
     }
     op.aux = 0;
-    int side = natural_side(op);
+    if (op.code == op_code::poll) [[unlikely]]
+        return start_wait(d, op);
+    int side = side_of_transfer(op.code);
     if (op.flags) [[unlikely]]
         return start_flagged(d, op, side);
     if (d.q[side].head) { // keep FIFO order behind the operations already waiting
@@ -319,7 +352,10 @@ void epoll_engine::abandon(io_op &op) noexcept {
     unschedule(&op);
 }
 
-void epoll_engine::run_queue(desc &d, int side) noexcept {
+// Runs d's queue for one direction in order, until its head must wait. fresh: an event reported
+// that direction ready just now, so a readiness wait at the head is answered without a syscall
+// (only at the head: an operation completed before it may have used the readiness up).
+void epoll_engine::run_queue(desc &d, int side, bool fresh) noexcept {
     while (io_op *op = d.q[side].head) {
         long r;
         if (d.perform) {
@@ -330,9 +366,12 @@ void epoll_engine::run_queue(desc &d, int side) noexcept {
                 enqueue(d, want, *op);
                 continue;
             }
+        } else if (op->code == op_code::poll) [[unlikely]] {
+            r = fresh ? side_events(side) : attempt_wait(d, *op, side);
         } else {
             r = op->flags ? attempt_flagged(d, *op, side) : attempt_native(d, *op, side);
         }
+        fresh = false;
         if (r == -EAGAIN) return; // head of line waits for the next edge
         dequeue(d, *op);
         op->result = r;
@@ -359,20 +398,22 @@ void epoll_engine::on_hook_timer(timer_node *t) noexcept {
     desc &d = *static_cast<hook_timer *>(t)->owner;
     if (d.detached) return;
     auto *self = static_cast<epoll_engine *>(d.engine);
-    if (d.q[side_in].head) self->run_queue(d, side_in);
-    if (!d.detached && d.q[side_out].head) self->run_queue(d, side_out);
+    if (d.q[side_in].head) self->run_queue(d, side_in, false);
+    if (!d.detached && d.q[side_out].head) self->run_queue(d, side_out, false);
 }
 
 void epoll_engine::on_event(desc &d, uint32_t ev) noexcept {
     if (d.detached) return;
     bool object =
         d.perform != nullptr; // hooked/offloaded: its own readiness may differ from the kernel's
-    if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP))
-        d.ready[side_in] = d.known[side_in] = true;
+    const bool in = ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP);
+    const bool out = ev & (EPOLLOUT | EPOLLERR | EPOLLHUP);
+    if (in) d.ready[side_in] = true;
     if (ev & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) d.hangup = true;
-    if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) d.ready[side_out] = d.known[side_out] = true;
-    if (d.q[side_in].head && (d.ready[side_in] || object)) run_queue(d, side_in);
-    if (!d.detached && d.q[side_out].head && (d.ready[side_out] || object)) run_queue(d, side_out);
+    if (out) d.ready[side_out] = true;
+    if (d.q[side_in].head && (d.ready[side_in] || object)) run_queue(d, side_in, in);
+    if (!d.detached && d.q[side_out].head && (d.ready[side_out] || object))
+        run_queue(d, side_out, out);
 }
 
 void epoll_engine::poll(int64_t timeout_ns) noexcept {

@@ -46,9 +46,6 @@ private:
     struct desc : io_desc {
         queue q[2]; // 0: waits for input, 1: waits for output
         bool ready[2] = {true, true};
-        // An event reported this direction ready and no call has used it since: a readiness
-        // wait (op_code::poll) completes without asking the kernel again.
-        bool known[2] = {false, false};
         bool hangup = false; // EPOLLRDHUP/HUP/ERR seen: reads never block again
         hook_timer timer;    // a hooked object's own deadline (DTLS timers): retry its queues then
         desc *next_free = nullptr;
@@ -60,11 +57,12 @@ private:
     desc *alloc_desc() noexcept;
     long attempt_native(desc &d, io_op &op, int nat) noexcept;
     [[gnu::noinline]] long attempt_wait(desc &d, io_op &op, int nat) noexcept;
+    [[gnu::noinline]] bool start_wait(desc &d, io_op &op) noexcept;
     [[gnu::noinline, gnu::cold]] long attempt_waitall(desc &d, io_op &op) noexcept;
     [[gnu::noinline, gnu::cold]] long attempt_flagged(desc &d, io_op &op, int nat) noexcept;
     [[gnu::noinline, gnu::cold]] bool start_flagged(desc &d, io_op &op, int side) noexcept;
     long attempt_object(desc &d, io_op &op, int *side) noexcept;
-    void run_queue(desc &d, int side) noexcept;
+    void run_queue(desc &d, int side, bool fresh) noexcept;
     void arm_hook_timer(desc &d, int64_t deadline_ns) noexcept;
     static void on_hook_timer(timer_node *t) noexcept;
     void on_event(desc &d, uint32_t events) noexcept;

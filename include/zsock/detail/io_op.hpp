@@ -79,18 +79,20 @@ public:
         : op_(o.op_), deadline_(o.deadline_), stop_(std::move(o.stop_)) {}
 
     bool await_ready() const noexcept { return false; }
+    // Inlined into the awaiting coroutine: as a call it saves and restores six registers around
+    // every operation (callgrind: about 12 instructions per operation).
     template <class P>
-    bool await_suspend(std::coroutine_handle<P> h) noexcept {
+    [[gnu::always_inline]] bool await_suspend(std::coroutine_handle<P> h) noexcept {
         return suspend(h, ctx_of(h));
     }
 
 protected:
     io_awaiter_core() = default;
-    ~io_awaiter_core() {
-        if (pending_) {
-            io_abandon(op_);
-            release_waits();
-        }
+    // Inlined into every co_await: an operation that completed (the common case) only checks a
+    // flag here; the abandon path is out of line.
+    [[gnu::always_inline]] ~io_awaiter_core() {
+        if (pending_) [[unlikely]]
+            abandon_pending();
     }
 
     [[gnu::always_inline]] bool suspend(std::coroutine_handle<> h, chain_ctx *ctx) noexcept {
@@ -113,6 +115,11 @@ protected:
         }
         if (stop_.stop_possible()) stop_cb_.emplace(stop_, stop_fn{this});
         return true;
+    }
+
+    [[gnu::noinline]] void abandon_pending() noexcept {
+        io_abandon(op_);
+        release_waits();
     }
 
     /// For destructors of derived awaiters that must let go of the operation before they

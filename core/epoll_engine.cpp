@@ -230,21 +230,30 @@ long epoll_engine::attempt_wait(desc &d, io_op &op, int nat) noexcept {
     return r;
 }
 
-// start() for a readiness wait (op_code::poll), kept off the path of transfers: in line behind
-// the operations already waiting in its direction, else one attempt.
-bool epoll_engine::start_wait(desc &d, io_op &op) noexcept {
-    int side = natural_side(op);
+// What every start path does once it knows op's queue: wait in line behind the operations
+// already waiting there (FIFO), else one attempt (through the object, or `attempt` on the kernel
+// socket), and wait if that says EAGAIN. true: op completed (op.result set).
+template <class Attempt>
+[[gnu::always_inline]] inline bool epoll_engine::start_in_line(desc &d, io_op &op, int side,
+                                                               Attempt attempt) noexcept {
     if (d.q[side].head) {
         enqueue(d, side, op);
         return false;
     }
-    long r = d.perform ? attempt_object(d, op, &side) : attempt_wait(d, op, side);
+    long r = d.perform ? attempt_object(d, op, &side) : attempt(d, op, side);
     if (r != -EAGAIN) {
         op.result = r;
         return true;
     }
     enqueue(d, side, op);
     return false;
+}
+
+// start() for a readiness wait (op_code::poll), kept off the path of transfers.
+bool epoll_engine::start_wait(desc &d, io_op &op) noexcept {
+    return start_in_line(d, op, natural_side(op), [this](desc &dd, io_op &o, int side) {
+        return attempt_wait(dd, o, side);
+    });
 }
 
 // attempt_native for an operation with MSG_* flags (kept off the common path: an echo's recv
@@ -306,17 +315,8 @@ bool epoll_engine::start(io_op &op) noexcept {
     int side = side_of_transfer(op.code);
     if (op.flags) [[unlikely]]
         return start_flagged(d, op, side);
-    if (d.q[side].head) { // keep FIFO order behind the operations already waiting
-        enqueue(d, side, op);
-        return false;
-    }
-    long r = d.perform ? attempt_object(d, op, &side) : attempt_native(d, op, side);
-    if (r != -EAGAIN) {
-        op.result = r;
-        return true;
-    }
-    enqueue(d, side, op);
-    return false;
+    return start_in_line(d, op, side,
+                         [this](desc &dd, io_op &o, int s) { return attempt_native(dd, o, s); });
 }
 
 // start() for an operation with MSG_* flags. MSG_DONTWAIT: one real attempt, whatever the edge
@@ -328,17 +328,8 @@ bool epoll_engine::start_flagged(desc &d, io_op &op, int side) noexcept {
         op.result = d.perform ? d.perform(op) : attempt_flagged(d, op, side);
         return true;
     }
-    if (d.q[side].head) {
-        enqueue(d, side, op);
-        return false;
-    }
-    long r = d.perform ? attempt_object(d, op, &side) : attempt_flagged(d, op, side);
-    if (r != -EAGAIN) {
-        op.result = r;
-        return true;
-    }
-    enqueue(d, side, op);
-    return false;
+    return start_in_line(d, op, side,
+                         [this](desc &dd, io_op &o, int s) { return attempt_flagged(dd, o, s); });
 }
 
 void epoll_engine::cancel(io_op &op) noexcept {

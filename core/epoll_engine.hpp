@@ -58,6 +58,8 @@ private:
     long attempt_native(desc &d, io_op &op, int nat) noexcept;
     [[gnu::noinline]] long attempt_wait(desc &d, io_op &op, int nat) noexcept;
     [[gnu::noinline]] bool start_wait(desc &d, io_op &op) noexcept;
+    template <class Attempt>
+    bool start_in_line(desc &d, io_op &op, int side, Attempt attempt) noexcept;
     [[gnu::noinline, gnu::cold]] long attempt_waitall(desc &d, io_op &op) noexcept;
     [[gnu::noinline, gnu::cold]] long attempt_flagged(desc &d, io_op &op, int nat) noexcept;
     [[gnu::noinline, gnu::cold]] bool start_flagged(desc &d, io_op &op, int side) noexcept;

@@ -162,7 +162,8 @@ bool uring_engine::start_recv_ms(io_op &op, udesc &d) noexcept {
 }
 
 // Re-arms the multishot recv for the readers waiting on d, or, with no buffer free, hands the
-// first reader a plain recv into its own buffer.
+// first reader a plain recv into its own buffer (a readiness wait gets a POLL_ADD: with no
+// multishot armed, the bytes stay in the socket for the poll to see).
 void uring_engine::arm_recv(udesc &d) noexcept {
     // d.bulk: the connection is leaving the ring (see start()); its readers read plainly.
     while (bufs_out_ >= nbufs_ || d.bulk) {
@@ -176,7 +177,7 @@ void uring_engine::arm_recv(udesc &d) noexcept {
             complete_later(*op, op->result);
             continue;
         }
-        if (!d.bulk) ++stats_.ms_recv_fallbacks;
+        if (!d.bulk && op->code != op_code::poll) ++stats_.ms_recv_fallbacks;
         submit_op(*op, d);
         return;
     }

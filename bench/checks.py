@@ -29,11 +29,11 @@ ONE_SYSCALL_SERVERS = ("coro-epoll", "zsock-poll")
 PER_CONNECTION_SLACK = 3
 
 # The raw epoll echo server's user-space instructions per 64-byte ping-pong message (callgrind,
-# one connection). The issue quotes about 115; 100-130 is what Debian 12's glibc gives on a quiet
-# machine, but a smoke run inside a loaded CI build once read 42.5 (the two dumps' timing under
-# load), so the range only catches a counter that is broken outright: 0 or negative (the two runs
-# were not subtracted right) or thousands (start-up or per-connection work leaked into it).
-RAW_EPOLL_INSTRUCTIONS_RANGE = (10.0, 2000.0)
+# one connection, paced: each message is sent once the server sleeps). The issue quotes about 115;
+# Debian 12's glibc gives 128.0, the same to the instruction from run to run. Below the range the
+# server skipped its wait on some messages (pacing broken: unpaced smoke runs read -39 to 206),
+# or the two runs were not subtracted right; above it, start-up or per-connection work leaked in.
+RAW_EPOLL_INSTRUCTIONS_RANGE = (60.0, 500.0)
 
 
 def _label(cell):
@@ -150,7 +150,8 @@ def instruction_sanity_failures(result):
     if lo <= v <= hi:
         return []
     return [f"raw-epoll: {v} user-space instructions per message under callgrind, outside "
-            f"{lo:.0f}-{hi:.0f} (the issue measured about 115): the instruction count is broken"]
+            f"{lo:.0f}-{hi:.0f} (paced, Debian 12 reads 128; the issue quotes about 115): the "
+            f"instruction count is broken"]
 
 
 def result_failures(result, strict):

@@ -1,9 +1,11 @@
 """bench/counted.py - the counted figures: syscalls, heap allocations and user-space instructions
 per request. Counts, unlike timings, do not depend on how busy this machine is.
 
-All three use one fixed load: ONE connection, 64-byte ping-pong, a fixed number of messages. With
-one connection nothing can batch, so every message costs the same and the figure repeats from run
-to run. Where a server does per-connection work (accept, setup, close), two runs of different
+All three use one fixed load: ONE connection, 64-byte ping-pong, a fixed number of messages, each
+sent only once the server is asleep in its wait (loadgen --pace-on). With one connection nothing
+can batch, and paced, no message can be found already queued by a server that a tracer or valgrind
+slows down, so every message takes the same path (the one it takes at full speed: wait, read,
+write, a read that finds nothing) and the figure repeats from run to run. Where a server does per-connection work (accept, setup, close), two runs of different
 lengths are subtracted, so that only the per-message cost remains.
 """
 from __future__ import annotations
@@ -24,10 +26,10 @@ import benchlib
 SHAPE = dict(connections=1, size=64, depth=1)
 
 
-def _loadgen(loadgen, port, count, cpu, timeout=120, connections=1):
+def _loadgen(loadgen, port, count, cpu, timeout=120, connections=1, pace_on=None):
     shape = {**SHAPE, "connections": connections}
     rc, rep, err = benchlib.run_loadgen(loadgen, port, cpu=cpu, count=count, duration=60, drain=2,
-                                        timeout=timeout, **shape)
+                                        timeout=timeout, pace_on=pace_on, **shape)
     if rc != 0 or rep is None:
         raise RuntimeError(f"loadgen failed (exit {rc}): {rep and rep.get('first_error')} {err}")
     return rep
@@ -96,7 +98,7 @@ def syscalls_per_request(argv, loadgen, count, cpus, tool="perf"):
             time.sleep(0.5)  # perf prints nothing when attached; it attaches in milliseconds
         elif not _wait_for(tracer, b"attached", 10):
             return {"error": "strace could not attach"}
-        rep = _loadgen(loadgen, srv.port, count, cpus.load)
+        rep = _loadgen(loadgen, srv.port, count, cpus.load, pace_on=srv.pid)
         time.sleep(0.05)
     finally:
         tracer.send_signal(signal.SIGINT)
@@ -219,6 +221,12 @@ def instructions_per_request(argv, loadgen, counts, cpus, timeout=180, connectio
     counts are messages per connection; with several connections the figure is per message over
     all of them (a loop turn then serves several connections, as under real load).
 
+    With one connection the load generator sends each message only once the server is asleep
+    (--pace-on): at valgrind's speed the server would otherwise find some messages already queued
+    when it reads after a reply, skip its wait for them, and the figure would move with timing
+    (raw epoll read anywhere from -39 to 206 per message in smoke runs). Paced, every message
+    takes the path it takes at full speed: a wait, a read, a write, a read that finds nothing.
+
     The total is taken with `callgrind_control --dump` right after the load, not at exit: a
     server blocked in io_uring_enter under valgrind may never see SIGINT (valgrind holds signals
     back during that call), and the dump does not depend on how the server exits. Callgrind reads
@@ -228,6 +236,8 @@ def instructions_per_request(argv, loadgen, counts, cpus, timeout=180, connectio
     if not shutil.which("valgrind") or not shutil.which("callgrind_control"):
         return {"error": "valgrind not installed"}
     totals = []
+    unpaced = 0
+    wake_counts = []
     for n in counts:
         tmpdir = tempfile.mkdtemp(prefix="zsock-callgrind-")
         out = os.path.join(tmpdir, "cg.out")
@@ -235,16 +245,28 @@ def instructions_per_request(argv, loadgen, counts, cpus, timeout=180, connectio
                    "--dump-instr=no", "--compress-strings=no", "-q"]
         srv = benchlib.start_server(argv, cpu=cpus.server, wrapper=wrapper, timeout=60)
         try:
-            _loadgen(loadgen, srv.port, n, cpus.load, timeout=timeout, connections=connections)
+            rep = _loadgen(loadgen, srv.port, n, cpus.load, timeout=timeout,
+                           connections=connections, pace_on=srv.pid if connections == 1 else None)
+            unpaced += rep.get("pace_timeouts", 0)
             ctl = subprocess.Popen(["callgrind_control", "--dump", str(srv.pid)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            deadline = time.monotonic() + 30
-            while ctl.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.2)
+            # vgdb (under callgrind_control) interrupts the blocked server through ptrace after
+            # --max-invoke-ms (100 ms), so the dump usually needs no wake-up and counts nothing
+            # extra. Where ptrace is refused, a connection wakes the server; each one it accepts
+            # before the dump is counted (a few hundred instructions), so wake-ups start late
+            # and stay rare: the same number, usually none, lands in both runs.
+            start = time.monotonic()
+            wakes = 0
+            while ctl.poll() is None and time.monotonic() < start + 30:
+                time.sleep(0.05)
+                if time.monotonic() < start + 3 + wakes:
+                    continue
+                wakes += 1
                 try:
                     socket.create_connection(("127.0.0.1", srv.port), timeout=1).close()
                 except OSError:
                     pass
+            wake_counts.append(wakes)
             if ctl.poll() is None:
                 ctl.kill()
                 ctl.wait()
@@ -262,9 +284,13 @@ def instructions_per_request(argv, loadgen, counts, cpus, timeout=180, connectio
             return {"error": "callgrind wrote no dump (callgrind_control --dump failed)"}
         totals.append(total)
     (n1, n2), (t1, t2) = counts, totals
-    return {"per_request": round((t2 - t1) / ((n2 - n1) * connections), 1),
-            "connections": connections, "runs": {str(n1): t1, str(n2): t2},
-            "tool": "valgrind --tool=callgrind, Ir, difference of two runs"}
+    out = {"per_request": round((t2 - t1) / ((n2 - n1) * connections), 1),
+           "connections": connections, "runs": {str(n1): t1, str(n2): t2},
+           "tool": "valgrind --tool=callgrind, Ir, difference of two runs",
+           "wake_connections": wake_counts}
+    if connections == 1:
+        out["unpaced_sends"] = unpaced  # sends that went out before the server was seen asleep
+    return out
 
 
 def _rss_kib(pid):

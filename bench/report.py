@@ -128,7 +128,9 @@ def counted_table(counted, shape_note):
         mem = c.get("idle_memory", {})
         out.append("| {} | {} | {} | {} | {} | {} | {} | {} |".format(
             name, _fig(sc, "per_request", "{:.2f}"), by or "–",
-            _fig(al, "per_request", "{:.3f}"), _fig(ins, "per_request", "{:,.1f}"),
+            _fig(al, "per_request", "{:.3f}"),
+            _fig(ins, "per_request", "{:,.1f}") + (f" ({ins['unpaced_sends']} sends unpaced)"
+                                                   if ins.get("unpaced_sends") else ""),
             _f(ipr / base if ipr and base else None, "{:.2f}"),
             _fig(i50, "per_request", "{:,.1f}"), _fig(mem, "bytes_per_connection", "{:,}"))
             + (" {} + {} |".format(_f(sc.get("instructions_u_per_request"), "{:,.0f}"),

@@ -132,6 +132,14 @@ static void issue(struct conn *c, uint64_t now) {
     c->tx_target += opt.size;
 }
 
+/* --pace-on: waits for the server to fall asleep before a send. A server slowed by valgrind would
+ * otherwise often find the next message already queued when it reads again after its reply, and
+ * skip its wait (epoll_wait, io_uring_enter) on some messages but not on others: its instruction
+ * count would then depend on timing. Full speed, a ping-pong server waits on every message. */
+static void pace(struct worker *w) {
+    if (opt.pace_pid > 0 && lg_wait_asleep(opt.pace_pid, 100000000ull) != 1) ++w->n.pace_timeouts;
+}
+
 /* Checks n received bytes against the pattern; counts what is wrong. */
 static void verify(struct worker *w, struct conn *c, const unsigned char *p, size_t n) {
     uint64_t owed = c->tx_off - c->rx_off; /* only bytes we have sent can come back */
@@ -173,6 +181,7 @@ static void on_readable(struct worker *w, struct conn *c, uint64_t now) {
     }
     w->last_progress = now;
     verify(w, c, w->rbuf, (size_t)n);
+    uint64_t issued_before = c->issued;
     while (c->done < c->issued && c->rx_off >= (c->done + 1) * opt.size) {
         uint64_t lat = now - c->sent_at[c->done % opt.depth];
         ++c->done;
@@ -188,6 +197,7 @@ static void on_readable(struct worker *w, struct conn *c, uint64_t now) {
         conn_end(w, c, FINISHED); /* everything owed arrived and nothing more will be sent */
         return;
     }
+    if (c->issued != issued_before) pace(w);
     flush_tx(w, c);
 }
 
@@ -260,6 +270,7 @@ static void *worker_main(void *arg) {
     pthread_barrier_wait(&barrier); /* all connected (or failed) */
     pthread_barrier_wait(&barrier); /* main has set the timeline */
 
+    pace(w);
     uint64_t now = now_ns();
     for (size_t i = 0; i < w->nconns; ++i) {
         struct conn *c = &w->conns[i];

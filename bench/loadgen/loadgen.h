@@ -14,6 +14,7 @@ struct lg_options {
     uint64_t count; /* messages per connection; 0 = run for the duration */
     double duration_s, warmup_s, drain_s, connect_timeout_s;
     pid_t server_pid; /* 0 = do not measure server CPU */
+    pid_t pace_pid;   /* 0 = send at once; else wait for this process to sleep before a send */
     const char *label;
 };
 
@@ -23,6 +24,7 @@ struct lg_counts {
     uint64_t short_msgs, short_bytes;
     uint64_t dropped, connect_failures;
     uint64_t last_completion_ns;
+    uint64_t pace_timeouts; /* --pace-on: sends that went out before the server was seen asleep */
     char first_error[200];
 };
 
@@ -38,6 +40,10 @@ int lg_parse_options(int argc, char **argv, struct lg_options *o);
 void lg_raise_nofile(unsigned need);
 void lg_sleep_until(uint64_t monotonic_ns);
 void lg_read_cpu(pid_t pid, struct lg_cpu *out);
+/* Waits until process pid is asleep (state S or D in /proc/PID/stat: blocked in a system call),
+ * polling every 20 us, for at most max_ns. Returns 1 when it was seen asleep, 0 on the timeout,
+ * -1 when the process is gone. */
+int lg_wait_asleep(pid_t pid, uint64_t max_ns);
 void lg_counts_add(struct lg_counts *into, const struct lg_counts *from);
 /* True when every byte came back right and no connection failed. */
 int lg_counts_ok(const struct lg_counts *c);

@@ -25,6 +25,9 @@ static void usage(const char *argv0) {
            "(default 2)\n"
            "  --connect-timeout S  (default 5)\n"
            "  --server-pid PID     also report the server's CPU time per message\n"
+           "  --pace-on PID        before each send, wait (up to 100 ms) until process PID is\n"
+           "                       asleep, so that a slowed server (valgrind) blocks in its wait\n"
+           "                       on every message, as it does at full speed; for counted runs\n"
            "  --label TEXT         copied into the JSON line\n"
            "Prints one JSON line. Exit 0: every byte verified; 1: errors found; 2: bad usage.\n",
            argv0);
@@ -101,6 +104,9 @@ int lg_parse_options(int argc, char **argv, struct lg_options *o) {
         } else if (strcmp(a, "--server-pid") == 0) {
             bad = parse_u64(v, 1, 1u << 30, &u);
             o->server_pid = (pid_t)u;
+        } else if (strcmp(a, "--pace-on") == 0) {
+            bad = parse_u64(v, 1, 1u << 30, &u);
+            o->pace_pid = (pid_t)u;
         } else if (strcmp(a, "--label") == 0) {
             o->label = v;
         } else {
@@ -131,6 +137,34 @@ void lg_raise_nofile(unsigned need) {
 void lg_sleep_until(uint64_t ns) {
     struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+    }
+}
+
+/* The state letter of a process (field 3 of /proc/PID/stat), or 0 when it cannot be read. */
+static char process_state(pid_t pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the command name may hold ')' */
+    return p && p[1] == ' ' ? p[2] : 0;
+}
+
+int lg_wait_asleep(pid_t pid, uint64_t max_ns) {
+    struct timespec start, now, pause = {0, 20000};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        char st = process_state(pid);
+        if (st == 0) return -1;
+        if (st == 'S' || st == 'D') return 1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        uint64_t spent = (uint64_t)(now.tv_sec - start.tv_sec) * 1000000000ull +
+                         (uint64_t)(now.tv_nsec - start.tv_nsec);
+        if (spent >= max_ns) return 0;
+        nanosleep(&pause, NULL);
     }
 }
 
@@ -167,6 +201,7 @@ void lg_counts_add(struct lg_counts *a, const struct lg_counts *b) {
     a->short_bytes += b->short_bytes;
     a->dropped += b->dropped;
     a->connect_failures += b->connect_failures;
+    a->pace_timeouts += b->pace_timeouts;
     if (b->last_completion_ns > a->last_completion_ns)
         a->last_completion_ns = b->last_completion_ns;
     if (!a->first_error[0] && b->first_error[0])
@@ -217,6 +252,7 @@ void lg_print_json(const struct lg_options *o, const struct lg_counts *c, const 
            ",\"dropped_connections\":%" PRIu64 ",\"connect_failures\":%" PRIu64 "}",
            c->mismatched_msgs, c->mismatched_bytes, c->extra_bytes, c->short_msgs, c->short_bytes,
            c->dropped, c->connect_failures);
+    if (o->pace_pid > 0) printf(",\"pace_timeouts\":%" PRIu64, c->pace_timeouts);
     printf(",\"ok\":%s,\"first_error\":", lg_counts_ok(c) ? "true" : "false");
     json_string(c->first_error);
     printf("}\n");

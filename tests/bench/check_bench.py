@@ -9,10 +9,16 @@
       and many-connection shapes (exit 77 when the server cannot run here).
   check_bench.py http --server BIN
       The HTTP responder answers keep-alive, pipelined and Connection: close requests.
+  check_bench.py pace --server BIN --loadgen BIN
+      loadgen --pace-on PID sends each message only once PID sleeps: a server slowed by valgrind
+      then blocks in its wait on every message (its voluntary context switches count them), and
+      a process that never sleeps costs one timeout per send (exit 77 without valgrind).
 """
 import argparse
 import os
+import shutil
 import socket
+import subprocess
 import sys
 import time
 
@@ -184,6 +190,54 @@ def test_http(args):
     check(rc == 0, f"server exits 0 on SIGINT (got {rc})")
 
 
+def _voluntary_switches(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("voluntary_ctxt_switches:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no voluntary_ctxt_switches for pid {pid}")
+
+
+def test_pace(args):
+    if not shutil.which("valgrind"):
+        print("skipped: valgrind is not installed")
+        sys.exit(77)
+    count = 300
+    # Under valgrind the server is slow enough that, unpaced, it finds most messages already
+    # queued when it reads after a reply and sleeps a handful of times in 300 messages.
+    srv = benchlib.start_server(["valgrind", "--tool=none", "-q", args.server], timeout=60)
+    try:
+        time.sleep(0.2)
+        before = _voluntary_switches(srv.pid)
+        rc, rep, err = benchlib.run_loadgen(args.loadgen, srv.port, connections=1, size=64, depth=1,
+                                            count=count, pace_on=srv.pid, timeout=120)
+        slept = _voluntary_switches(srv.pid) - before
+    finally:
+        benchlib.stop_server(srv, timeout=10)
+    check(rc == 0 and rep is not None and rep["total_messages"] == count,
+          f"paced: all {count} answers verified ({err.strip()[:200]})")
+    check(rep is not None and rep.get("pace_timeouts") == 0,
+          f"paced: no send went out unpaced ({rep and rep.get('pace_timeouts')})")
+    check(slept >= count, f"paced: the server slept before every message ({slept} >= {count})")
+
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    srv = benchlib.start_server([args.server])
+    try:
+        t0 = time.monotonic()
+        rc, rep, err = benchlib.run_loadgen(args.loadgen, srv.port, connections=1, size=64, depth=1,
+                                            count=3, pace_on=busy.pid, timeout=60)
+        took = time.monotonic() - t0
+    finally:
+        busy.kill()
+        busy.wait()
+        benchlib.stop_server(srv)
+    check(rc == 0 and rep is not None and rep["total_messages"] == 3,
+          f"pace on a busy process: the run still completes ({err.strip()[:200]})")
+    check(rep is not None and rep.get("pace_timeouts") == 3,
+          f"pace on a busy process: each of the 3 sends timed out ({rep and rep.get('pace_timeouts')})")
+    check(took >= 0.3, f"pace on a busy process: each send waited its 100 ms ({took:.2f} s)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -197,8 +251,11 @@ def main():
     e.add_argument("--loadgen", required=True)
     h = sub.add_parser("http")
     h.add_argument("--server", required=True)
+    p = sub.add_parser("pace")
+    p.add_argument("--server", required=True)
+    p.add_argument("--loadgen", required=True)
     args = ap.parse_args()
-    {"fault": test_fault, "echo": test_echo, "http": test_http}[args.cmd](args)
+    {"fault": test_fault, "echo": test_echo, "http": test_http, "pace": test_pace}[args.cmd](args)
     if failures:
         print(f"{len(failures)} check(s) failed")
         sys.exit(1)

@@ -11,6 +11,10 @@
 // detail/chain.hpp). Destroying a task that never ran, or that finished, frees its frame;
 // destroying one that is suspended destroys its frame and everything in it (operations in flight
 // are abandoned safely).
+//
+// With g++ 12.2, keep co_await out of an if condition in a coroutine that declares no local
+// (`bool ok = co_await f(); if (ok) ...`), and never co_await a conditional expression of tasks:
+// that compiler miscompiles both (README, "Compiler pitfalls").
 #pragma once
 
 #include <coroutine>

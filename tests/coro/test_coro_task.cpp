@@ -292,3 +292,56 @@ TEST_CASE("with_stop: a std::stop_token cancels a whole task from another thread
     CHECK(v == 2);
     CHECK(std::chrono::steady_clock::now() - t0 < 5s);
 }
+
+// g++ 12.2 (Debian 12, this project's compiler) has two coroutine miscompilations that a user of
+// task<T> meets in ordinary code (README, "Compiler pitfalls"):
+//   - a coroutine that declares no local variable and co_awaits in an if condition, as in
+//     `if (!co_await f()) co_return;`, gets a wrong frame layout: resuming it returns at once and
+//     its body never runs;
+//   - `co_await (c ? f() : g())` destroys the chosen task twice.
+// Reproduced with a twenty-line task type, not only with zsock's; clang 14 compiles both right.
+// These cases pin down the forms that work on it, with tasks that really suspend.
+namespace {
+task<bool> even_after_a_sleep(int v) {
+    co_await zsock::sleep_for(1ms);
+    co_return v % 2 == 0;
+}
+task<int> half_after_a_sleep(int v) {
+    co_await zsock::sleep_for(1ms);
+    co_return v / 2;
+}
+// The awaited value in a local, then the if.
+task<int> local_then_if(int v) {
+    bool even = co_await even_after_a_sleep(v);
+    if (!even) co_return -1;
+    co_return co_await half_after_a_sleep(v);
+}
+// A co_await in the condition is fine once the coroutine declares a local (the if's own
+// initializer counts).
+task<int> if_with_initializer(int v) {
+    if (bool even = co_await even_after_a_sleep(v); !even) co_return -1;
+    co_return co_await half_after_a_sleep(v);
+}
+task<int> condition_after_a_local(int v) {
+    int result = -1;
+    if (co_await even_after_a_sleep(v)) result = co_await half_after_a_sleep(v);
+    co_return result;
+}
+// Choose the task first, await it after: never `co_await (c ? f() : g())`.
+task<int> choose_then_await(int v, bool halve) {
+    task<int> t = halve ? half_after_a_sleep(v) : half_after_a_sleep(2 * v);
+    co_return co_await std::move(t);
+}
+} // namespace
+
+TEST_CASE("task: co_await in conditions, in the forms g++ 12.2 compiles right") {
+    zsock::event_loop loop;
+    CHECK(zsock::sync_wait(loop, local_then_if(8)) == 4);
+    CHECK(zsock::sync_wait(loop, local_then_if(7)) == -1);
+    CHECK(zsock::sync_wait(loop, if_with_initializer(8)) == 4);
+    CHECK(zsock::sync_wait(loop, if_with_initializer(7)) == -1);
+    CHECK(zsock::sync_wait(loop, condition_after_a_local(8)) == 4);
+    CHECK(zsock::sync_wait(loop, condition_after_a_local(7)) == -1);
+    CHECK(zsock::sync_wait(loop, choose_then_await(8, true)) == 4);
+    CHECK(zsock::sync_wait(loop, choose_then_await(8, false)) == 8);
+}

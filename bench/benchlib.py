@@ -129,6 +129,15 @@ def stop_server(server: Server, timeout: float = 30.0) -> int:
     return server.proc.returncode
 
 
+def proc_status(pid: int, key: str) -> int:
+    """The number on line `key:` of /proc/PID/status (VmRSS in KiB, voluntary_ctxt_switches)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {key} in /proc/{pid}/status")
+
+
 def run_loadgen(loadgen: str, port: int, *, cpu: int | None = None, timeout: float = 120,
                 **opts) -> tuple[int, dict | None, str]:
     """Runs bench_loadgen with --key value options; returns (exit code, JSON report, stderr)."""

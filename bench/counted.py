@@ -294,11 +294,7 @@ def instructions_per_request(argv, loadgen, counts, cpus, timeout=180, connectio
 
 
 def _rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    return benchlib.proc_status(pid, "VmRSS")
 
 
 def _open_fds(pid):

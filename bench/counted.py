@@ -5,8 +5,9 @@ All three use one fixed load: ONE connection, 64-byte ping-pong, a fixed number 
 sent only once the server is asleep in its wait (loadgen --pace-on). With one connection nothing
 can batch, and paced, no message can be found already queued by a server that a tracer or valgrind
 slows down, so every message takes the same path (the one it takes at full speed: wait, read,
-write, a read that finds nothing) and the figure repeats from run to run. Where a server does per-connection work (accept, setup, close), two runs of different
-lengths are subtracted, so that only the per-message cost remains.
+write, a read that finds nothing) and the figure repeats from run to run. Where a server does
+per-connection work (accept, setup, close), two runs of different lengths are subtracted, so that
+only the per-message cost remains.
 """
 from __future__ import annotations
 

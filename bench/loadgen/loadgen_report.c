@@ -140,17 +140,26 @@ void lg_sleep_until(uint64_t ns) {
     }
 }
 
-/* The state letter of a process (field 3 of /proc/PID/stat), or 0 when it cannot be read. */
-static char process_state(pid_t pid) {
-    char path[64], buf[512];
+/* Reads /proc/PID/stat into buf; returns the fields after the command name (from field 3, the
+ * state), or NULL when the process is gone. The name may hold spaces and parentheses, so the
+ * fields restart after the last ')'. */
+static const char *proc_stat_fields(pid_t pid, char *buf, size_t size) {
+    char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    if (!f) return NULL;
+    size_t n = fread(buf, 1, size - 1, f);
     fclose(f);
     buf[n] = 0;
-    const char *p = strrchr(buf, ')'); /* the command name may hold ')' */
-    return p && p[1] == ' ' ? p[2] : 0;
+    const char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
+/* The state letter of a process (field 3 of /proc/PID/stat), or 0 when it cannot be read. */
+static char process_state(pid_t pid) {
+    char buf[512];
+    const char *fields = proc_stat_fields(pid, buf, sizeof buf);
+    return fields ? fields[0] : 0;
 }
 
 int lg_wait_asleep(pid_t pid, uint64_t max_ns) {
@@ -170,19 +179,12 @@ int lg_wait_asleep(pid_t pid, uint64_t max_ns) {
 
 void lg_read_cpu(pid_t pid, struct lg_cpu *out) {
     memset(out, 0, sizeof *out);
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    /* The command name may hold spaces and parentheses: fields restart after the last ')'. */
-    char *p = strrchr(buf, ')');
-    if (!p) return;
+    char buf[1024];
+    const char *fields = proc_stat_fields(pid, buf, sizeof buf);
+    if (!fields) return;
     unsigned long long utime = 0, stime = 0;
     /* fields 3..13 skipped, then 14 utime and 15 stime */
-    if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) !=
+    if (sscanf(fields, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) !=
         2)
         return;
     double hz = (double)sysconf(_SC_CLK_TCK);

@@ -190,10 +190,6 @@ def test_http(args):
     check(rc == 0, f"server exits 0 on SIGINT (got {rc})")
 
 
-def _voluntary_switches(pid):
-    return benchlib.proc_status(pid, "voluntary_ctxt_switches")
-
-
 def test_pace(args):
     if args.sanitized:
         # A sanitizer runtime refuses to start under valgrind; the busy-target half still runs.
@@ -213,10 +209,10 @@ def _pace_slowed_server(args):
     srv = benchlib.start_server(["valgrind", "--tool=none", "-q", args.server], timeout=60)
     try:
         time.sleep(0.2)
-        before = _voluntary_switches(srv.pid)
+        before = benchlib.proc_status(srv.pid, "voluntary_ctxt_switches")
         rc, rep, err = benchlib.run_loadgen(args.loadgen, srv.port, connections=1, size=64, depth=1,
                                             count=count, pace_on=srv.pid, timeout=120)
-        slept = _voluntary_switches(srv.pid) - before
+        slept = benchlib.proc_status(srv.pid, "voluntary_ctxt_switches") - before
     finally:
         benchlib.stop_server(srv, timeout=10)
     check(rc == 0 and rep is not None and rep["total_messages"] == count,

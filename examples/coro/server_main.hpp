@@ -3,11 +3,12 @@
 // ADDR:PORT" line, and a clean exit on SIGINT/SIGTERM.
 #pragma once
 
-#include <atomic>
-
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <functional>
+#include <future>
+#include <stdexcept>
 #include <system_error>
 
 #include <zsock/coro.hpp>
@@ -74,20 +75,34 @@ int serve_with(const cli &c, const char *prog, Bind bind,
         zsock::loop_group::options go;
         go.loop = lo;
         zsock::loop_group group(c.threads, go);
-        std::atomic<zsock::backend> serving{zsock::backend::automatic};
+        // Loop 0's thread announces the server before any loop runs, and the other loops wait
+        // for that: under valgrind, a thread blocked in io_uring_enter keeps every other thread
+        // from running, so a line printed after start() could wait forever, and whoever waits
+        // for "listening on" with it.
+        std::promise<void> announced;
+        std::shared_future<void> announced_f = announced.get_future().share();
         group.start([&](zsock::event_loop &loop, unsigned i) -> zsock::task<void> {
             Listener l;
             if (i == 0) {
-                serving = loop.backend();
-                l = Listener::adopt(first_fd, &loop).value();
+                try {
+                    l = Listener::adopt(first_fd, &loop).value();
+                } catch (...) {
+                    announced.set_exception(std::current_exception()); // the others fail too
+                    throw;
+                }
+                std::printf("listening on %s\n", bound.to_string().c_str());
+                std::printf("backend %s\n", zsock::to_string(loop.backend()));
+                std::fflush(stdout);
+                announced.set_value();
             } else {
+                // Loop 0 may fail to be built, before this entry could ever hear of it.
+                if (announced_f.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+                    throw std::runtime_error("loop 0 did not start");
+                announced_f.get();
                 l = bind(bound, opts, &loop).value();
             }
             return accept_loop<Listener, Stream>(std::move(l), handle);
         });
-        std::printf("listening on %s\n", bound.to_string().c_str());
-        std::printf("backend %s\n", zsock::to_string(serving.load()));
-        std::fflush(stdout);
 
         auto sig = zsock::sync_wait(main_loop, sigs.wait());
         if (sig) std::fprintf(stderr, "%s: signal %d, shutting down\n", prog, *sig);

@@ -84,6 +84,21 @@ static bool stream_has_ancillary(int fd) noexcept {
 // While a reader waits, op.result holds the
 // bytes it took so far. true: op is complete.
 bool uring_engine::serve_rx(udesc &d, io_op &op) noexcept {
+    if (op.code == op_code::recv && op.flags == 0) [[likely]] {
+        // The common read (a plain recv into one buffer): what is queued, up to op.len.
+        rx_cursor c{d.q_head, d.q_off};
+        std::size_t n = rx_copy(d, c, static_cast<unsigned char *>(op.buf), op.len, true);
+        // A zero-length read is ready once bytes are queued, as TCP's: it takes none of them.
+        if (n > 0 || (op.len == 0 && d.q_head >= 0) || d.rx_status == 1) {
+            op.result = static_cast<long>(n);
+        } else if (d.rx_status < 0) {
+            op.result = d.rx_status; // reported once
+            d.rx_status = 0;
+        } else {
+            return false;
+        }
+        return true;
+    }
     if (op.code == op_code::poll) { // a readiness wait: ready once anything is there to read
         if (d.q_head >= 0)
             op.result = POLLIN;
@@ -125,7 +140,7 @@ bool uring_engine::serve_rx(udesc &d, io_op &op) noexcept {
     }
 
     long res;
-    if (done == want || (done > 0 && !waitall)) {
+    if ((done == want && (want > 0 || d.q_head >= 0)) || (done > 0 && !waitall)) {
         res = static_cast<long>(done);
     } else if (d.rx_status == 1) {
         res = static_cast<long>(done); // end of stream: what there is, or 0
@@ -154,7 +169,12 @@ bool uring_engine::serve_rx(udesc &d, io_op &op) noexcept {
 
 bool uring_engine::start_recv_ms(io_op &op, udesc &d) noexcept {
     op.result = 0;
-    if (d.readers.empty() && serve_rx(d, op)) return true; // no suspension
+    // Nothing queued, no end or error to report, and a reader that waits for bytes (the usual
+    // case right after an echo's send): it joins the readers without a walk of serve_rx.
+    const bool must_wait =
+        d.q_head < 0 && d.rx_status == 0 &&
+        ((op.code == op_code::recv && !(op.flags & MSG_DONTWAIT)) || op.code == op_code::poll);
+    if (d.readers.empty() && !must_wait && serve_rx(d, op)) return true; // no suspension
     push(d.readers, op);
     op.state = s_reader;
     if (!d.ms_recv) arm_recv(d);

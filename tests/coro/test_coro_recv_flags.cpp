@@ -171,6 +171,50 @@ TEST_CASE("MSG_DONTWAIT with nothing queued is EAGAIN, and takes what is there")
     CHECK(got(a, n) == "cd");
 }
 
+TEST_CASE("a zero-length recv waits for bytes and leaves them, as TCP's does") {
+    zsock::event_loop loop;
+    auto [s, c] = connect_pair(loop);
+    auto [ks, kc] = kernel_pair();
+    char a[16], b[16];
+    for (int fd : {c.get(), kc.get()})
+        send_str(fd, "ab");
+    long n = co_recv(loop, s, a, sizeof a, 0);
+    REQUIRE(zsock_recv(ks, b, sizeof b, 0) == n);
+
+    // Nothing queued: MSG_DONTWAIT says EAGAIN, as the kernel does.
+    errno = 0;
+    CHECK(zsock_recv(ks, b, 0, MSG_DONTWAIT) == -1);
+    CHECK(errno == EAGAIN);
+    CHECK(co_recv(loop, s, a, 0, MSG_DONTWAIT) == -EAGAIN);
+
+    // A blocking one waits until bytes arrive (tcp_recvmsg's target is at least one byte), then
+    // returns 0 and leaves them queued.
+    std::thread late([fc = c.get(), fk = kc.get()] {
+        std::this_thread::sleep_for(100ms);
+        send_all_blocking(fc, "cd", 2);
+        send_all_blocking(fk, "cd", 2);
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    n = co_recv(loop, s, a, 0, 0);
+    auto waited = std::chrono::steady_clock::now() - t0;
+    long kn = zsock_recv(ks, b, 0, 0);
+    late.join();
+    CHECK(n == kn);
+    CHECK(n == 0);
+    CHECK(waited >= 80ms);
+    n = co_recv(loop, s, a, sizeof a, 0);
+    REQUIRE(zsock_recv(ks, b, sizeof b, 0) == n);
+    CHECK(got(a, n) == "cd");
+
+    // At end of stream it returns 0 at once.
+    zsock_shutdown(c.get(), ZSOCK_SHUT_WR);
+    zsock_shutdown(kc.get(), ZSOCK_SHUT_WR);
+    CHECK(co_recv(loop, s, a, sizeof a, 0) == 0);
+    CHECK(zsock_recv(ks, b, sizeof b, 0) == 0);
+    CHECK(co_recv(loop, s, a, 0, 0) == 0);
+    CHECK(zsock_recv(ks, b, 0, 0) == 0);
+}
+
 TEST_CASE("MSG_TRUNC on a stream discards the bytes, as TCP does") {
     zsock::event_loop loop;
     auto [s, c] = connect_pair(loop);

@@ -363,17 +363,25 @@ def evaluate_goals(echo_cells, counted, servers, http_cells=()):
     return goals
 
 
-def chart(echo_cells, servers, path_base):
+def chart(echo_cells, servers, path_base, http_cells=()):
     """gnuplot SVG: messages/s (top) and server CPU µs/msg (bottom) by connection count, one line
-    per server, for the smallest message size in ping-pong. Returns the SVG path or a reason."""
+    per server, for the smallest message size in ping-pong; in a run with no echo server (HTTP
+    only), requests/s and CPU µs/request under wrk instead. Returns the SVG path or a reason."""
     if not shutil.which("gnuplot"):
         return None, "gnuplot not installed"
-    pp = [c for c in echo_cells if c["depth"] == 1] or echo_cells
-    if not pp:
-        return None, "no echo cells"
-    size = min(c["size"] for c in pp)
-    cells = sorted((c for c in pp if c["size"] == size), key=lambda c: c["connections"])
     names = [s["name"] for s in servers if s["available"] and s["kind"] == "echo"]
+    pp = [c for c in echo_cells if c["depth"] == 1] or echo_cells
+    if names and pp:
+        size = min(c["size"] for c in pp)
+        cells = sorted((c for c in pp if c["size"] == size), key=lambda c: c["connections"])
+        title, rate, cpu = f"zsock echo, {size} B ping-pong", "msgs_per_s", "cpu_us_per_msg"
+        unit = "message"
+    else:
+        names = [s["name"] for s in servers if s["available"] and s["kind"] == "http"]
+        cells = sorted(http_cells, key=lambda c: c["connections"])
+        title, rate, cpu, unit = "zsock http_server under wrk", "rps", "cpu_us_per_req", "request"
+    if not names or not cells:
+        return None, "no echo or HTTP cells"
     dat = path_base + ".dat"
     with open(dat, "w") as f:
         for name in names:
@@ -381,8 +389,8 @@ def chart(echo_cells, servers, path_base):
             for c in cells:
                 s = c["summary"].get(name)
                 if s and not s.get("error"):
-                    f.write(f"{c['connections']} {s['msgs_per_s']['median']:.1f} "
-                            f"{s.get('cpu_us_per_msg') or 0:.4f}\n")
+                    f.write(f"{c['connections']} {s[rate]['median']:.1f} "
+                            f"{s.get(cpu) or 0:.4f}\n")
             f.write("\n\n")
     svg = path_base + ".svg"
     plots_top = ", ".join(f"'{dat}' index {i} using 1:2 with linespoints lw 2 pt 7 title '{n}'"
@@ -392,16 +400,16 @@ def chart(echo_cells, servers, path_base):
     script = f"""
 set terminal svg size 900,900 dynamic font 'sans,12' noenhanced
 set output '{svg}'
-set multiplot layout 2,1 title 'zsock echo, {size} B ping-pong (median of runs)'
+set multiplot layout 2,1 title '{title} (median of runs)'
 set logscale x 2
 set grid
 set key outside right
 set xlabel 'connections'
-set ylabel 'messages/s'
+set ylabel '{unit}s/s'
 set yrange [0:*]
 set format y '%.0s%c'
 plot {plots_top}
-set ylabel 'server CPU µs per message'
+set ylabel 'server CPU µs per {unit}'
 set format y '%g'
 plot {plots_bot}
 unset multiplot

@@ -614,7 +614,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     base = os.path.join(args.out, f"bench-{args.mode}-{stamp}")
-    svg, why = report.chart(echo_cells, servers, base)
+    svg, why = report.chart(echo_cells, servers, base, http_cells)
     result = {"mode": args.mode, "command": " ".join([os.path.relpath(sys.argv[0], REPO)]
                                                      + sys.argv[1:]),
               "machine": machine, "plan": plan.__dict__, "servers": servers,

@@ -132,7 +132,10 @@ private:
     };
     std::size_t rx_copy(udesc &d, rx_cursor &c, unsigned char *dst, std::size_t len,
                         bool consume) noexcept;
+    bool rx_result(udesc &d, std::size_t done, std::size_t want, bool waitall, bool dontwait,
+                   long *res) noexcept;
     bool serve_rx(udesc &d, io_op &op) noexcept;
+    bool serve_rx_general(udesc &d, io_op &op) noexcept;
     void recycle(uint32_t bid) noexcept;
     void deliver_rx(udesc &d) noexcept;
     void deliver_accepts(udesc &d) noexcept;

@@ -77,28 +77,45 @@ static bool stream_has_ancillary(int fd) noexcept {
     return false;
 }
 
-// Serves a recv or recvmsg from the bytes queued on d, the way tcp_recvmsg would: MSG_PEEK
-// copies without consuming, MSG_TRUNC consumes without copying, MSG_WAITALL waits for the whole
-// length (or the end of stream, an error, a cancellation), MSG_DONTWAIT never waits. recvmsg gets
-// no address (TCP gives none) and no ancillary data (MSG_CTRUNC says so where some was due).
-// While a reader waits, op.result holds the
-// bytes it took so far. true: op is complete.
-bool uring_engine::serve_rx(udesc &d, io_op &op) noexcept {
-    if (op.code == op_code::recv && op.flags == 0) [[likely]] {
-        // The common read (a plain recv into one buffer): what is queued, up to op.len.
-        rx_cursor c{d.q_head, d.q_off};
-        std::size_t n = rx_copy(d, c, static_cast<unsigned char *>(op.buf), op.len, true);
-        // A zero-length read is ready once bytes are queued, as TCP's: it takes none of them.
-        if (n > 0 || (op.len == 0 && d.q_head >= 0) || d.rx_status == 1) {
-            op.result = static_cast<long>(n);
-        } else if (d.rx_status < 0) {
-            op.result = d.rx_status; // reported once
-            d.rx_status = 0;
-        } else {
-            return false;
-        }
-        return true;
+// The outcome of a read that took `done` of the `want` bytes it asked for, as tcp_recvmsg
+// decides it. true: *res is the result; false: the reader waits for more.
+bool uring_engine::rx_result(udesc &d, std::size_t done, std::size_t want, bool waitall,
+                             bool dontwait, long *res) noexcept {
+    // A zero-length read is ready once bytes are queued, as TCP's: it takes none of them.
+    if ((done == want && (want > 0 || d.q_head >= 0)) || (done > 0 && !waitall)) {
+        *res = static_cast<long>(done);
+    } else if (d.rx_status == 1) {
+        *res = static_cast<long>(done); // end of stream: what there is, or 0
+    } else if (d.rx_status < 0) {
+        *res = done > 0 ? static_cast<long>(done) : d.rx_status; // the error comes next time
+        if (done == 0) d.rx_status = 0;
+    } else if (dontwait) {
+        *res = done > 0 ? static_cast<long>(done) : -EAGAIN;
+    } else {
+        return false;
     }
+    return true;
+}
+
+// Serves a recv or recvmsg (or a readiness wait) from the bytes queued on d, the way tcp_recvmsg
+// would: MSG_PEEK copies without consuming, MSG_TRUNC consumes without copying, MSG_WAITALL waits
+// for the whole length (or the end of stream, an error, a cancellation), MSG_DONTWAIT never
+// waits. recvmsg gets no address (TCP gives none) and no ancillary data (MSG_CTRUNC says so where
+// some was due). While a reader waits, op.result holds the bytes it took so far. true: op is
+// complete. The common read, a plain recv into one buffer, is served here, inline in the
+// callers; the rest out of line.
+inline bool uring_engine::serve_rx(udesc &d, io_op &op) noexcept {
+    if (op.code != op_code::recv || op.flags != 0) [[unlikely]]
+        return serve_rx_general(d, op);
+    std::size_t n = 0;
+    if (d.q_head >= 0) {
+        rx_cursor c{d.q_head, d.q_off};
+        n = rx_copy(d, c, static_cast<unsigned char *>(op.buf), op.len, true);
+    }
+    return rx_result(d, n, op.len, false, false, &op.result);
+}
+
+bool uring_engine::serve_rx_general(udesc &d, io_op &op) noexcept {
     if (op.code == op_code::poll) { // a readiness wait: ready once anything is there to read
         if (d.q_head >= 0)
             op.result = POLLIN;
@@ -140,16 +157,7 @@ bool uring_engine::serve_rx(udesc &d, io_op &op) noexcept {
     }
 
     long res;
-    if ((done == want && (want > 0 || d.q_head >= 0)) || (done > 0 && !waitall)) {
-        res = static_cast<long>(done);
-    } else if (d.rx_status == 1) {
-        res = static_cast<long>(done); // end of stream: what there is, or 0
-    } else if (d.rx_status < 0) {
-        res = done > 0 ? static_cast<long>(done) : d.rx_status; // the error comes next time
-        if (done == 0) d.rx_status = 0;
-    } else if (op.flags & MSG_DONTWAIT) {
-        res = done > 0 ? static_cast<long>(done) : -EAGAIN;
-    } else {
+    if (!rx_result(d, done, want, waitall, op.flags & MSG_DONTWAIT, &res)) {
         op.result = static_cast<long>(done);
         return false;
     }
@@ -169,12 +177,7 @@ bool uring_engine::serve_rx(udesc &d, io_op &op) noexcept {
 
 bool uring_engine::start_recv_ms(io_op &op, udesc &d) noexcept {
     op.result = 0;
-    // Nothing queued, no end or error to report, and a reader that waits for bytes (the usual
-    // case right after an echo's send): it joins the readers without a walk of serve_rx.
-    const bool must_wait =
-        d.q_head < 0 && d.rx_status == 0 &&
-        ((op.code == op_code::recv && !(op.flags & MSG_DONTWAIT)) || op.code == op_code::poll);
-    if (d.readers.empty() && !must_wait && serve_rx(d, op)) return true; // no suspension
+    if (d.readers.empty() && serve_rx(d, op)) return true; // no suspension
     push(d.readers, op);
     op.state = s_reader;
     if (!d.ms_recv) arm_recv(d);

@@ -68,6 +68,7 @@ struct engine_stats {
     uint64_t ms_recv_fallbacks = 0; // single-shot recv used because no buffer was free
     uint64_t ms_recv_left = 0;      // plain recvs of connections that left the ring (bulk reads)
     uint64_t bulk_inline = 0;       // bulk reads/sends completed by a direct nonblocking call
+    uint64_t dontwait_direct = 0;   // MSG_DONTWAIT recvs/sends made as direct calls (io_uring)
     uint64_t ms_accept_arms = 0;
     uint64_t sync_cancels = 0; // abandoned operations cancelled synchronously
 };

@@ -150,6 +150,7 @@ bool uring_engine::start(io_op &op) noexcept {
     if (op.code == op_code::poll) [[unlikely]]
         return start_wait(op, d);
     if (d.bulk && d.no_multishot && op.flags == 0 && try_bulk_inline(op, d)) return true;
+    if ((op.flags & MSG_DONTWAIT) && try_dontwait_direct(op, d)) return true;
     if ((op.code == op_code::recv || op.code == op_code::recvmsg) && (d.flags & desc_stream) &&
         br_ && !d.no_multishot && !(op.flags & (MSG_OOB | MSG_ERRQUEUE))) {
         // A reader with a buffer of at least two provided buffers moves bulk data: the ring
@@ -202,6 +203,35 @@ bool uring_engine::try_bulk_inline(io_op &op, udesc &d) noexcept {
     if (r == -EAGAIN) return false; // not ready after all: through the ring
     op.result = r;
     ++stats_.bulk_inline;
+    return true;
+}
+
+// MSG_DONTWAIT asks for one nonblocking attempt, and a direct call is exactly that: through the
+// ring the answer (often EAGAIN) would come a loop turn later. The echo of a bulk connection reads
+// this way so that it can give its buffer back as soon as the socket is drained. Only where no
+// bytes can overtake: a recv or send of that direction already in flight, or bytes the multishot
+// recv has taken into the ring, keep the operation on its usual path (start_recv_ms serves
+// MSG_DONTWAIT from the queue).
+bool uring_engine::try_dontwait_direct(io_op &op, udesc &d) noexcept {
+    long r;
+    if (op.code == op_code::recv || op.code == op_code::recvmsg) {
+        if (d.sq_rx != 0 || d.ms_used || !d.readers.empty()) return false;
+        r = op.code == op_code::recv
+                ? sys::recvfrom(d.fd, op.buf, op.len, op.flags, nullptr, nullptr)
+                : sys::recvmsg(d.fd, op.msg, op.flags);
+        if (op.code == op_code::recv) d.rx_hot = r > 0 && static_cast<std::size_t>(r) == op.len;
+    } else if (op.code == op_code::send || op.code == op_code::sendmsg) {
+        if (d.sq_tx != 0) return false;
+        r = op.code == op_code::send
+                ? sys::sendto(d.fd, op.buf, op.len, op.flags | MSG_NOSIGNAL, nullptr, 0)
+                : sys::sendmsg(d.fd, op.msg, op.flags | MSG_NOSIGNAL);
+        if (op.code == op_code::send)
+            d.tx_full = r == -EAGAIN || (r >= 0 && static_cast<std::size_t>(r) < op.len);
+    } else {
+        return false;
+    }
+    op.result = r;
+    ++stats_.dontwait_direct;
     return true;
 }
 

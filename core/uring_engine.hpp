@@ -115,6 +115,7 @@ private:
     void put_desc(udesc *d) noexcept;
 
     bool try_bulk_inline(io_op &op, udesc &d) noexcept;
+    bool try_dontwait_direct(io_op &op, udesc &d) noexcept;
     bool submit_op(io_op &op, udesc &d) noexcept;
     bool start_recv_ms(io_op &op, udesc &d) noexcept;
     bool start_wait(io_op &op, udesc &d) noexcept;

@@ -59,7 +59,8 @@ zsock::task<void> echo_bulk(Stream &s) {
         auto buf = pool.take();
         if (!buf) co_return; // out of memory
         for (;;) {
-            auto n = co_await s.recv(buf.data(), buf.size());
+            auto n = co_await s.recv(buf.data(), buf.size(), MSG_DONTWAIT);
+            if (!n && n.error() == std::errc::resource_unavailable_try_again) break; // drained
             if (!n || *n == 0) co_return;
             for (std::size_t off = 0; off < *n;) {
                 auto w = co_await s.send(buf.data() + off, *n - off);

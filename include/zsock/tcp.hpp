@@ -210,8 +210,9 @@ public:
     ///  - MSG_PEEK: the bytes stay to be read again;
     ///  - MSG_WAITALL: waits for all len bytes, the end of stream or an error; cancelled or
     ///    timed out after some bytes arrived, it returns those bytes (never an error);
-    ///  - MSG_DONTWAIT: never waits, resource_unavailable_try_again instead (on io_uring it
-    ///    sees the bytes this loop has received so far);
+    ///  - MSG_DONTWAIT: never waits, resource_unavailable_try_again instead (on io_uring a
+    ///    connection that reads through the buffer ring sees the bytes this loop has received
+    ///    so far; any other asks the socket with one direct call);
     ///  - MSG_TRUNC: takes up to len bytes without copying them (TCP's meaning);
     ///  - MSG_OOB and MSG_ERRQUEUE go to the kernel as they are.
     detail::transfer_awaiter recv(void *buf, std::size_t len, int flags = 0) noexcept {

@@ -134,3 +134,64 @@ TEST_CASE("a bulk read never overtakes a read already in flight") {
     CHECK(std::equal(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(got_b),
                      data.begin() + 2 * chunk));
 }
+
+TEST_CASE("MSG_DONTWAIT reads drain a bulk connection and then say EAGAIN at once") {
+    // echo_server's bulk loop: wait for bytes, borrow a buffer, read with MSG_DONTWAIT until the
+    // socket is drained, give the buffer back. Each read answers from the socket without a loop
+    // turn (io_uring: a direct call, not an SQE), and every byte comes once and in order.
+    zsock::event_loop loop;
+    auto l = listen_local();
+    auto p = accept_pair(loop, l);
+    REQUIRE(p.server.is_open());
+    constexpr std::size_t chunk = 64 * 1024;
+    constexpr std::size_t total = 8 * chunk + 100;
+    auto data = pattern_bytes(57, total);
+    REQUIRE(send_all_blocking(p.client.get(), data.data(), chunk));
+    std::thread writer([&] {
+        std::this_thread::sleep_for(20ms); // the first read has made the connection a bulk one
+        THREAD_REQUIRE(send_all_blocking(p.client.get(), data.data() + chunk, total - chunk));
+    });
+    std::vector<char> got;
+    std::error_code last;
+    unsigned dontwait_reads = 0, drained = 0, waited = 0;
+    const auto &st = loop.engine()->stats();
+    zsock::sync_wait(loop, [&]() -> task<void> {
+        std::vector<char> buf(chunk);
+        // A plain read with a large buffer first: on io_uring the connection leaves the ring.
+        while (got.size() < chunk) {
+            auto n = co_await p.server.recv(buf.data(), chunk - got.size()).with_timeout(10s);
+            REQUIRE(n.has_value());
+            REQUIRE(*n > 0);
+            got.insert(got.end(), buf.data(), buf.data() + *n);
+        }
+        while (got.size() < total) {
+            auto w = co_await p.server.wait(zsock::wait_type::readable).with_timeout(10s);
+            REQUIRE(w.has_value());
+            for (;;) {
+                const uint64_t before = st.submits;
+                auto n = co_await p.server.recv(buf.data(), buf.size(), MSG_DONTWAIT);
+                if (st.submits != before) ++waited; // a loop turn ran before the answer
+                if (!n) {
+                    last = n.error();
+                    ++drained;
+                    break;
+                }
+                REQUIRE(*n > 0);
+                ++dontwait_reads;
+                got.insert(got.end(), buf.data(), buf.data() + *n);
+            }
+        }
+    }());
+    writer.join();
+    REQUIRE(thread_failures() == 0);
+    CHECK(last == std::errc::resource_unavailable_try_again);
+    CHECK(drained >= 1);
+    CHECK(dontwait_reads >= 1);
+    CHECK(waited == 0);
+    REQUIRE(got.size() == total);
+    CHECK(std::equal(got.begin(), got.end(), data.begin()));
+    if (loop.backend() == zsock::backend::io_uring) {
+        INFO("direct MSG_DONTWAIT calls " << st.dontwait_direct);
+        CHECK(st.dontwait_direct >= dontwait_reads + drained);
+    }
+}

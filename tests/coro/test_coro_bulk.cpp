@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <span>
 #include <thread>
 
 #include "core/io_engine.hpp"
@@ -25,6 +26,20 @@ task<void> echo_bulk(zsock::tcp_stream &s) {
         if (*n == 0) co_return;
         auto w = co_await s.send_all({reinterpret_cast<const std::byte *>(buf.data()), *n});
         REQUIRE(w.ok());
+    }
+}
+
+constexpr std::size_t chunk = 64 * 1024;
+
+/// Reads exactly buf.size() bytes with plain recvs. A first read of 64 KiB makes the connection a
+/// bulk one (on io_uring it leaves the buffer ring), and its last read comes back full.
+task<void> read_full(zsock::tcp_stream &s, std::span<char> buf) {
+    std::size_t have = 0;
+    while (have < buf.size()) {
+        auto n = co_await s.recv(buf.data() + have, buf.size() - have).with_timeout(10s);
+        REQUIRE(n.has_value());
+        REQUIRE(*n > 0);
+        have += *n;
     }
 }
 
@@ -93,20 +108,10 @@ TEST_CASE("a bulk read never overtakes a read already in flight") {
     auto l = listen_local();
     auto p = accept_pair(loop, l);
     REQUIRE(p.server.is_open());
-    constexpr std::size_t chunk = 64 * 1024;
     auto data = pattern_bytes(41, 4 * chunk);
     REQUIRE(send_all_blocking(p.client.get(), data.data(), 2 * chunk));
     std::vector<char> first(chunk), a(chunk), b(chunk);
-    zsock::sync_wait(loop, [&]() -> task<void> {
-        // Fill the first buffer (it may take more than one read) so that the last read is full.
-        std::size_t have = 0;
-        while (have < chunk) {
-            auto n = co_await p.server.recv(first.data() + have, chunk - have).with_timeout(10s);
-            REQUIRE(n.has_value());
-            REQUIRE(*n > 0);
-            have += *n;
-        }
-    }());
+    zsock::sync_wait(loop, read_full(p.server, first));
     std::thread writer([&] {
         std::this_thread::sleep_for(50ms); // both reads are started by then
         THREAD_REQUIRE(send_all_blocking(p.client.get(), data.data() + 2 * chunk, 2 * chunk));
@@ -143,7 +148,6 @@ TEST_CASE("MSG_DONTWAIT reads drain a bulk connection and then say EAGAIN at onc
     auto l = listen_local();
     auto p = accept_pair(loop, l);
     REQUIRE(p.server.is_open());
-    constexpr std::size_t chunk = 64 * 1024;
     constexpr std::size_t total = 8 * chunk + 100;
     auto data = pattern_bytes(57, total);
     REQUIRE(send_all_blocking(p.client.get(), data.data(), chunk));
@@ -155,15 +159,10 @@ TEST_CASE("MSG_DONTWAIT reads drain a bulk connection and then say EAGAIN at onc
     std::error_code last;
     unsigned dontwait_reads = 0, drained = 0, waited = 0;
     const auto &st = loop.engine()->stats();
+    std::vector<char> buf(chunk);
+    zsock::sync_wait(loop, read_full(p.server, buf));
+    got = buf;
     zsock::sync_wait(loop, [&]() -> task<void> {
-        std::vector<char> buf(chunk);
-        // A plain read with a large buffer first: on io_uring the connection leaves the ring.
-        while (got.size() < chunk) {
-            auto n = co_await p.server.recv(buf.data(), chunk - got.size()).with_timeout(10s);
-            REQUIRE(n.has_value());
-            REQUIRE(*n > 0);
-            got.insert(got.end(), buf.data(), buf.data() + *n);
-        }
         while (got.size() < total) {
             auto w = co_await p.server.wait(zsock::wait_type::readable).with_timeout(10s);
             REQUIRE(w.has_value());

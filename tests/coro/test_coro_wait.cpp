@@ -196,6 +196,42 @@ TEST_CASE("wait(writable): at once with room, and only after the peer drains a f
     CHECK(w.has_value());
 }
 
+TEST_CASE("wait(writable) completes when the peer drained a full buffer before anyone waited") {
+    // Sends that may not wait fill the socket, so the engine knows it is full, and nothing waits
+    // for room while the peer drains it (no operation to hand the edge to). The wait that comes
+    // afterwards must still see the room, and not wait for an edge that already went by.
+    zsock::event_loop loop;
+    auto l = listen_local();
+    auto p = accept_pair(loop, l);
+    REQUIRE(p.server.is_open());
+    std::size_t sent = zsock::sync_wait(loop, [&]() -> task<std::size_t> {
+        std::vector<char> chunk(65536, 'y');
+        std::size_t total = 0;
+        for (;;) {
+            auto n = co_await p.server.send(chunk.data(), chunk.size(), MSG_DONTWAIT);
+            if (!n) co_return total;
+            total += *n;
+        }
+    }());
+    REQUIRE(sent > 0);
+    std::vector<char> buf(65536);
+    for (std::size_t got = 0; got < sent;) {
+        ssize_t n = zsock_recv(p.client, buf.data(), buf.size(), 0);
+        REQUIRE(n > 0);
+        got += static_cast<std::size_t>(n);
+    }
+    auto w = zsock::sync_wait(loop, [&]() -> task<zsock::result<void>> {
+        co_return co_await p.server.wait(wait_type::writable).with_timeout(2s);
+    }());
+    INFO(w.error().message());
+    CHECK(w.has_value());
+    // And a send goes through at once.
+    auto n = zsock::sync_wait(loop, [&]() -> task<zsock::result<std::size_t>> {
+        co_return co_await p.server.send("x", 1).with_timeout(2s);
+    }());
+    CHECK(n.has_value());
+}
+
 TEST_CASE("a wait ends with timed_out, with operation_canceled on close, and on a closed stream") {
     zsock::event_loop loop;
     auto l = listen_local();

@@ -46,6 +46,7 @@ struct conn {
     unsigned seed;
     uint64_t tx_off, tx_target, rx_off;
     uint64_t issued, done;
+    uint64_t window_msgs;  /* completed inside the measured window */
     uint64_t bad_msg_mark; /* 1 + index of the last message counted as mismatched */
     uint64_t *sent_at;     /* issue time of each in-flight message, by index % depth */
 };
@@ -189,6 +190,7 @@ static void on_readable(struct worker *w, struct conn *c, uint64_t now) {
         w->n.last_completion_ns = now;
         if (now >= t_window_start && now < t_window_end) {
             ++w->n.window_msgs;
+            ++c->window_msgs;
             hist_record(&w->hist, lat);
         }
         if (may_issue(c, now)) issue(c, now);
@@ -382,7 +384,19 @@ int main(int argc, char **argv) {
         window_s = end > t_window_start ? (double)(end - t_window_start) / 1e9 : 0.0;
         if (opt.warmup_s == 0) total.window_msgs = total.total_msgs;
     }
-    lg_print_json(&opt, &total, hist, window_s, opt.server_pid > 0 ? &cpu0 : NULL, &cpu1);
+    struct lg_spread spread = {0};
+    uint64_t *per_conn = calloc(opt.connections ? opt.connections : 1, sizeof *per_conn);
+    if (!per_conn) return 1;
+    size_t nper = 0;
+    for (unsigned t = 0; t < opt.threads; ++t) {
+        for (size_t i = 0; i < workers[t].nconns; ++i) {
+            const struct conn *c = &workers[t].conns[i];
+            per_conn[nper++] = opt.count != 0 && opt.warmup_s == 0 ? c->done : c->window_msgs;
+        }
+    }
+    lg_spread_of(per_conn, nper, &spread);
+    free(per_conn);
+    lg_print_json(&opt, &total, hist, &spread, window_s, opt.server_pid > 0 ? &cpu0 : NULL, &cpu1);
     for (unsigned t = 0; t < opt.threads; ++t) {
         for (size_t i = 0; i < workers[t].nconns; ++i)
             free(workers[t].conns[i].sent_at);

@@ -3,6 +3,7 @@
 #ifndef ZSOCK_BENCH_LOADGEN_H
 #define ZSOCK_BENCH_LOADGEN_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -28,6 +29,15 @@ struct lg_counts {
     char first_error[200];
 };
 
+/* How evenly the server served the connections: messages each one completed in the window
+ * (with --count and no warm-up, over the whole run), fewest, median and most. A fair server keeps
+ * them close; one that serves a hot few leaves others waiting, which is where a long latency tail
+ * comes from. */
+struct lg_spread {
+    uint64_t min, p50, max;
+    int ok; /* 0: no connection to report */
+};
+
 /* CPU time of a process (all its threads), from /proc/PID/stat, in seconds. */
 struct lg_cpu {
     double user_s, sys_s;
@@ -48,7 +58,10 @@ void lg_counts_add(struct lg_counts *into, const struct lg_counts *from);
 /* True when every byte came back right and no connection failed. */
 int lg_counts_ok(const struct lg_counts *c);
 /* Prints the run as one JSON line on stdout. cpu0 NULL = no server CPU figures. */
+/* Fills *out from the per-connection message counts msgs[0..n) (sorts them in place). */
+void lg_spread_of(uint64_t *msgs, size_t n, struct lg_spread *out);
 void lg_print_json(const struct lg_options *o, const struct lg_counts *c, const struct histogram *h,
-                   double window_s, const struct lg_cpu *cpu0, const struct lg_cpu *cpu1);
+                   const struct lg_spread *spread, double window_s, const struct lg_cpu *cpu0,
+                   const struct lg_cpu *cpu1);
 
 #endif

@@ -229,8 +229,24 @@ static void json_string(const char *s) {
     putchar('"');
 }
 
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void lg_spread_of(uint64_t *msgs, size_t n, struct lg_spread *out) {
+    memset(out, 0, sizeof *out);
+    if (n == 0) return;
+    qsort(msgs, n, sizeof *msgs, cmp_u64);
+    out->min = msgs[0];
+    out->p50 = msgs[n / 2];
+    out->max = msgs[n - 1];
+    out->ok = 1;
+}
+
 void lg_print_json(const struct lg_options *o, const struct lg_counts *c, const struct histogram *h,
-                   double window_s, const struct lg_cpu *cpu0, const struct lg_cpu *cpu1) {
+                   const struct lg_spread *spread, double window_s, const struct lg_cpu *cpu0,
+                   const struct lg_cpu *cpu1) {
     double rate = window_s > 0 ? (double)c->window_msgs / window_s : 0;
     printf("{\"label\":");
     json_string(o->label);
@@ -242,6 +258,10 @@ void lg_print_json(const struct lg_options *o, const struct lg_counts *c, const 
     printf(",\"latency_us\":{\"p50\":%.2f,\"p99\":%.2f,\"p999\":%.2f,\"max\":%.2f}",
            hist_quantile(h, 0.50) / 1e3, hist_quantile(h, 0.99) / 1e3,
            hist_quantile(h, 0.999) / 1e3, h->max / 1e3);
+    if (spread && spread->ok)
+        printf(",\"per_connection_msgs\":{\"min\":%" PRIu64 ",\"p50\":%" PRIu64 ",\"max\":%" PRIu64
+               "}",
+               spread->min, spread->p50, spread->max);
     if (cpu0 && cpu0->ok && cpu1->ok) {
         double user = cpu1->user_s - cpu0->user_s, sys = cpu1->sys_s - cpu0->sys_s;
         double per = c->window_msgs ? (user + sys) / (double)c->window_msgs * 1e6 : 0;

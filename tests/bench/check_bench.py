@@ -65,6 +65,8 @@ def test_fault(args):
         check(rc == 0 and rep["ok"], "faithful server: exit 0, ok true")
         check(all(v == 0 for v in errs.values()), "faithful server: every error counter is 0")
         check(rep["total_messages"] == 4 * 200, "faithful server: all 800 messages answered")
+        check(rep["per_connection_msgs"] == {"min": 200, "p50": 200, "max": 200},
+              f"faithful server: 200 messages on every connection ({rep['per_connection_msgs']})")
         return
     check(rc == 1 and rep["ok"] is False, f"{args.mode}: exit 1 and ok false")
     for key in must:
@@ -78,6 +80,9 @@ def test_fault(args):
     if args.mode == "drop":
         check(errs["dropped_connections"] == 2, "drop: exactly the 2 closed connections reported")
         check(errs["mismatched_bytes"] == 0, "drop: no byte reported wrong")
+        spread = rep["per_connection_msgs"]
+        check(spread["min"] < 200 and spread["max"] == 200,
+              f"drop: the per-connection spread shows the dropped ones ({spread})")
     if args.mode == "short":
         check(errs["dropped_connections"] == 0, "short: the connections stay up")
         check(errs["short_answers"] >= 2, "short: both stalled connections owe answers")

@@ -181,6 +181,30 @@ bool uring_engine::start(io_op &op) noexcept {
     return submit_op(op, d);
 }
 
+// One nonblocking call of a recv, recvmsg, send or sendmsg on the socket itself, bypassing the
+// ring. A recv that filled its buffer marks the connection's input hot (more is queued), a send
+// that was cut short or refused marks its output full: try_bulk_inline() reads both.
+inline long uring_engine::direct_call(io_op &op, udesc &d) noexcept {
+    const int flags = op.flags | MSG_DONTWAIT;
+    long r;
+    switch (op.code) {
+    case op_code::recv:
+        r = sys::recvfrom(d.fd, op.buf, op.len, flags, nullptr, nullptr);
+        d.rx_hot = r > 0 && static_cast<std::size_t>(r) == op.len;
+        return r;
+    case op_code::send:
+        r = sys::sendto(d.fd, op.buf, op.len, flags | MSG_NOSIGNAL, nullptr, 0);
+        d.tx_full = r == -EAGAIN || (r >= 0 && static_cast<std::size_t>(r) < op.len);
+        return r;
+    case op_code::recvmsg:
+        return sys::recvmsg(d.fd, op.msg, flags);
+    case op_code::sendmsg:
+        return sys::sendmsg(d.fd, op.msg, flags | MSG_NOSIGNAL);
+    default:
+        return -EINVAL; // callers pass transfers only
+    }
+}
+
 // A connection that left the ring moves bulk data. Batching its recvs and sends through the
 // ring visits each of them once per loop turn, moving one buffer's worth, so with many such
 // connections every visit finds the socket's state and the data cold again (at 1024 connections
@@ -190,16 +214,11 @@ bool uring_engine::start(io_op &op) noexcept {
 // it: the coroutine then drains and echoes the socket in one visit. Never while an SQE of the
 // same direction is in flight, which it would overtake.
 bool uring_engine::try_bulk_inline(io_op &op, udesc &d) noexcept {
-    long r;
-    if (op.code == op_code::recv && d.rx_hot && d.sq_rx == 0) {
-        r = sys::recvfrom(d.fd, op.buf, op.len, MSG_DONTWAIT, nullptr, nullptr);
-        d.rx_hot = r > 0 && static_cast<std::size_t>(r) == op.len;
-    } else if (op.code == op_code::send && !d.tx_full && d.sq_tx == 0) {
-        r = sys::sendto(d.fd, op.buf, op.len, MSG_DONTWAIT | MSG_NOSIGNAL, nullptr, 0);
-        d.tx_full = r == -EAGAIN || (r >= 0 && static_cast<std::size_t>(r) < op.len);
-    } else {
-        return false;
-    }
+    const bool may = op.code == op_code::recv   ? d.rx_hot && d.sq_rx == 0
+                     : op.code == op_code::send ? !d.tx_full && d.sq_tx == 0
+                                                : false;
+    if (!may) return false;
+    long r = direct_call(op, d);
     if (r == -EAGAIN) return false; // not ready after all: through the ring
     op.result = r;
     ++stats_.bulk_inline;
@@ -213,24 +232,11 @@ bool uring_engine::try_bulk_inline(io_op &op, udesc &d) noexcept {
 // recv has taken into the ring, keep the operation on its usual path (start_recv_ms serves
 // MSG_DONTWAIT from the queue).
 bool uring_engine::try_dontwait_direct(io_op &op, udesc &d) noexcept {
-    long r;
-    if (op.code == op_code::recv || op.code == op_code::recvmsg) {
-        if (d.sq_rx != 0 || d.ms_used || !d.readers.empty()) return false;
-        r = op.code == op_code::recv
-                ? sys::recvfrom(d.fd, op.buf, op.len, op.flags, nullptr, nullptr)
-                : sys::recvmsg(d.fd, op.msg, op.flags);
-        if (op.code == op_code::recv) d.rx_hot = r > 0 && static_cast<std::size_t>(r) == op.len;
-    } else if (op.code == op_code::send || op.code == op_code::sendmsg) {
-        if (d.sq_tx != 0) return false;
-        r = op.code == op_code::send
-                ? sys::sendto(d.fd, op.buf, op.len, op.flags | MSG_NOSIGNAL, nullptr, 0)
-                : sys::sendmsg(d.fd, op.msg, op.flags | MSG_NOSIGNAL);
-        if (op.code == op_code::send)
-            d.tx_full = r == -EAGAIN || (r >= 0 && static_cast<std::size_t>(r) < op.len);
-    } else {
+    const bool rx = op.code == op_code::recv || op.code == op_code::recvmsg;
+    const bool tx = op.code == op_code::send || op.code == op_code::sendmsg;
+    if (rx ? (d.sq_rx != 0 || d.ms_used || !d.readers.empty()) : (!tx || d.sq_tx != 0))
         return false;
-    }
-    op.result = r;
+    op.result = direct_call(op, d);
     ++stats_.dontwait_direct;
     return true;
 }

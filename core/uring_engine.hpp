@@ -114,6 +114,7 @@ private:
     udesc *alloc_desc() noexcept;
     void put_desc(udesc *d) noexcept;
 
+    long direct_call(io_op &op, udesc &d) noexcept;
     bool try_bulk_inline(io_op &op, udesc &d) noexcept;
     bool try_dontwait_direct(io_op &op, udesc &d) noexcept;
     bool submit_op(io_op &op, udesc &d) noexcept;

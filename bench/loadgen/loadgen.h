@@ -57,9 +57,10 @@ int lg_wait_asleep(pid_t pid, uint64_t max_ns);
 void lg_counts_add(struct lg_counts *into, const struct lg_counts *from);
 /* True when every byte came back right and no connection failed. */
 int lg_counts_ok(const struct lg_counts *c);
-/* Prints the run as one JSON line on stdout. cpu0 NULL = no server CPU figures. */
 /* Fills *out from the per-connection message counts msgs[0..n) (sorts them in place). */
 void lg_spread_of(uint64_t *msgs, size_t n, struct lg_spread *out);
+/* Prints the run as one JSON line on stdout. spread NULL = no per-connection figures; cpu0 NULL =
+ * no server CPU figures. */
 void lg_print_json(const struct lg_options *o, const struct lg_counts *c, const struct histogram *h,
                    const struct lg_spread *spread, double window_s, const struct lg_cpu *cpu0,
                    const struct lg_cpu *cpu1);
